@@ -1,0 +1,64 @@
+export { AirbyteCiError, BaseImagesError, type BaseImagesErrorCode } from "./errors.ts";
+export {
+  SUPPORTED_PLATFORMS,
+  isPlatform,
+  parsePlatform,
+  parsePlatformList,
+  platformArchitecture,
+  platformSchema,
+  type Platform,
+} from "./platform.ts";
+export {
+  DOCKER_HUB,
+  assertDigest,
+  formatImageAddress,
+  isDigest,
+  parseImageAddress,
+  parseRootImage,
+  sameImage,
+  splitImageReference,
+  type ImageAddress,
+  type RootImage,
+} from "./image-address.ts";
+export {
+  ImageRecipe,
+  describe,
+  recipeOperationSchema,
+  recipeSchema,
+  type RecipeOperation,
+  type RecipeOperationName,
+} from "./recipe.ts";
+export {
+  commandExpectationSchema,
+  describeExpectation,
+  evaluateSanityCheck,
+  sanityCheckArgv,
+  sanityCheckSchema,
+  type ObservedResult,
+  type SanityCheck,
+} from "./sanity-check.ts";
+export {
+  BaseImageCatalog,
+  BaseImageVersion,
+  baseImageVersionSchema,
+  catalogJsonSchema,
+  catalogSchema,
+  formatZodIssues,
+  loadProductionCatalog,
+  parseCatalog,
+  productionCatalogPath,
+  validateCatalog,
+  type BaseImageVersionData,
+  type CatalogData,
+  type CatalogValidation,
+} from "./catalog.ts";
+export {
+  PYTHON_CONNECTOR_BASE_TITLE,
+  fixtureCatalog,
+  fixtureRootEnv,
+  pythonConnectorBaseChecks,
+  pythonConnectorBaseRecipe,
+  pythonConnectorBaseVersion,
+  type FixtureRootImage,
+  type PythonRootFacts,
+} from "./python-connector-base.ts";

@@ -1,0 +1,3 @@
+import { defineTestConfig } from "../../tooling/vitest.config.base.ts";
+
+export default defineTestConfig();

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs and starts the local build environment, idempotently:
+#   Debian packages (docker.io, docker-registry, mmdebstrap, qemu-user-static),
+#   arm64 emulation, dockerd, an OCI registry on 127.0.0.1:5000 (no auth, storage under .local/),
+#   and the fixture root image "Python 3.11 on Debian bookworm", pushed and addressed by digest.
+# A second run finds everything in place and takes a few seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$ROOT/.local"
+mkdir -p "$LOCAL/logs"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "this script installs Debian packages and starts dockerd: run it as root"
+
+# ---------------------------------------------------------------------------------------------
+# 1. Debian packages
+PACKAGES=(docker.io docker-registry mmdebstrap qemu-user-static binfmt-support curl ca-certificates)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >"$LOCAL/logs/apt.log" 2>&1 || die "apt-get update failed, see $LOCAL/logs/apt.log"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >>"$LOCAL/logs/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed, see $LOCAL/logs/apt.log"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. arm64 emulation (binfmt_misc with qemu-aarch64-static, "F" flag so it works inside containers)
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || log "warning: cannot mount binfmt_misc; arm64 emulation unavailable"
+fi
+if [ -e /proc/sys/fs/binfmt_misc/register ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    # Register by hand with the fix-binary flag so the interpreter is found inside any rootfs.
+    printf '%s' ':qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:/usr/bin/qemu-aarch64-static:F' \
+      >/proc/sys/fs/binfmt_misc/register || log "warning: cannot register qemu-aarch64"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 3. dockerd. Debian's client (/usr/bin/docker) has BuildKit built in; the preinstalled v28 client
+#    on PATH has no buildx plugin, so everything here uses /usr/bin/docker explicitly.
+DOCKER=/usr/bin/docker
+if ! "$DOCKER" info >/dev/null 2>&1; then
+  log "starting dockerd (log: $LOCAL/logs/dockerd.log)"
+  nohup /usr/sbin/dockerd >"$LOCAL/logs/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    "$DOCKER" info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  "$DOCKER" info >/dev/null 2>&1 || die "dockerd did not answer within 60 s, see $LOCAL/logs/dockerd.log"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 4. OCI registry on 127.0.0.1:5000 with the project's own config (no auth, storage in .local/)
+REGISTRY=127.0.0.1:5000
+mkdir -p "$LOCAL/registry"
+sed "s#@STORAGE@#$LOCAL/registry#" "$ROOT/scripts/env/registry.yml" >"$LOCAL/registry.yml"
+if ! curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then
+  log "starting docker-registry on $REGISTRY (log: $LOCAL/logs/registry.log)"
+  nohup /usr/bin/docker-registry serve "$LOCAL/registry.yml" >"$LOCAL/logs/registry.log" 2>&1 &
+  for _ in $(seq 1 30); do
+    curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 || die "registry did not answer on $REGISTRY, see $LOCAL/logs/registry.log"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 5. Fixture root image(s), once per machine
+PLATFORMS="${FIXTURE_PLATFORMS:-linux/amd64 linux/arm64}"
+for platform in $PLATFORMS; do
+  "$ROOT/scripts/env/fixture-root-image.sh" "$platform"
+done
