@@ -30,7 +30,7 @@ function escapeRegExp(s: string): string {
 export function pythonConnectorBaseRecipe(options: { version: string; pipVersion: string }): ImageRecipe {
   return ImageRecipe.empty()
     .withExec(["ln", "-snf", "/usr/share/zoneinfo/Etc/UTC", "/etc/localtime"])
-    .withNewFile("/etc/timezone", "Etc/UTC\n")
+    .withExec(["sh", "-c", "echo Etc/UTC > /etc/timezone"])
     .withMountedCache("/root/.cache/pip", "pip-cache")
     .withExec(["python", "-m", "pip", "install", "--disable-pip-version-check", `pip==${options.pipVersion}`])
     .withoutMount("/root/.cache/pip")

@@ -1,0 +1,330 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { platformArchitecture, type ImageRecipe, type Platform } from "@airbyte-ci/base-images";
+import { ConnectorBuildError, lastLines } from "../errors.ts";
+import { runProcess } from "../process.ts";
+import { docker, findDockerClient } from "./docker-client.ts";
+import { renderDockerfile, type RenderedDockerfile } from "./dockerfile.ts";
+import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, RunResult } from "./engine.ts";
+import { publishImages } from "./publish.ts";
+
+interface VertexLog {
+  step?: number;
+  title?: string;
+  cached: boolean;
+  error?: string;
+  output: string[];
+}
+
+/** Parses BuildKit's plain progress: which `[i/n]` step each vertex is, cached or not, its output. */
+export function parseBuildkitProgress(lines: readonly string[]): Map<string, VertexLog> {
+  const vertices = new Map<string, VertexLog>();
+  const get = (id: string) => {
+    let v = vertices.get(id);
+    if (!v) {
+      v = { cached: false, output: [] };
+      vertices.set(id, v);
+    }
+    return v;
+  };
+  for (const line of lines) {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, id, rest] = m as unknown as [string, string, string];
+    const v = get(id);
+    const header = /^\[\s*(?:[\w-]+\s+)?(\d+)\/(\d+)\] (.*)$/.exec(rest);
+    if (header && v.step === undefined) {
+      v.step = Number(header[1]);
+      v.title = header[3];
+    } else if (rest === "CACHED") {
+      v.cached = true;
+    } else if (rest.startsWith("ERROR")) {
+      v.error = rest.replace(/^ERROR:?\s*/, "");
+    } else {
+      const out = /^\d+\.\d+ (.*)$/.exec(rest);
+      if (out) v.output.push(out[1] as string);
+    }
+  }
+  return vertices;
+}
+
+function cacheReport(rendered: RenderedDockerfile, vertices: Map<string, VertexLog>): CacheReport {
+  const byStep = new Map<number, VertexLog>();
+  for (const v of vertices.values()) if (v.step !== undefined) byStep.set(v.step, v);
+  let stepNo = 0;
+  const steps: Array<{ operation: number; op: string; cached: boolean }> = [];
+  for (const s of rendered.steps) {
+    if (!s.buildStep) continue;
+    stepNo += 1;
+    if (s.op === "from") continue;
+    steps.push({ operation: s.operation, op: s.op, cached: byStep.get(stepNo)?.cached ?? false });
+  }
+  return { steps };
+}
+
+/** Checks that every file the recipe copies exists in the context, before the engine says it obscurely. */
+function checkContextSources(recipe: ImageRecipe, contextDir: string | undefined): void {
+  for (const [index, op] of recipe.operations.entries()) {
+    if (op.op !== "withFile" && op.op !== "withDirectory") continue;
+    if (!contextDir) {
+      throw new ConnectorBuildError("BUILD_FAILED", `operation ${index} (${op.op} ${op.path}): the recipe copies '${op.source}' but the build has no context directory`);
+    }
+    const path = resolve(contextDir, op.source);
+    const stat = existsSync(path) ? statSync(path) : undefined;
+    if (!stat || (op.op === "withFile" && !stat.isFile()) || (op.op === "withDirectory" && !stat.isDirectory())) {
+      throw new ConnectorBuildError(
+        "BUILD_FAILED",
+        `operation ${index} (${op.op} ${op.path}): '${op.source}' is not ${op.op === "withFile" ? "a file" : "a directory"} in the build context ${contextDir}`,
+      );
+    }
+  }
+}
+
+function describeOperation(recipe: ImageRecipe, index: number): string {
+  const op = recipe.operations[index];
+  if (!op) return "an unknown operation";
+  if (op.op === "withExec") return `operation ${index} (withExec ${JSON.stringify(op.args)})`;
+  if (op.op === "from") return `operation ${index} (from ${op.address})`;
+  return `operation ${index} (${op.op} ${"path" in op ? op.path : ""})`;
+}
+
+/**
+ * Builds recipes on the local Docker daemon with BuildKit: the recipe is rendered to a Dockerfile
+ * ({@link renderDockerfile}) and built for one `--platform` at a time. Build containers use host
+ * networking so they can reach services on loopback (a local package index, say).
+ */
+export class DockerEngine implements Engine {
+  readonly name = "docker" as const;
+  private readonly workRoot: string;
+
+  constructor(options: { workDir?: string } = {}) {
+    this.workRoot = options.workDir ?? tmpdir();
+  }
+
+  async build(request: BuildRequest): Promise<BuiltImage> {
+    const { recipe, platform } = request;
+    const rendered = renderDockerfile(recipe);
+    checkContextSources(recipe, request.contextDir);
+    const missing = rendered.secrets.filter((s) => request.secrets?.[s] === undefined);
+    if (missing.length > 0) {
+      throw new ConnectorBuildError("BUILD_FAILED", `the recipe needs the secret(s) ${missing.join(", ")} but no value was given: pass them to the build`);
+    }
+    const client = await findDockerClient();
+    const work = mkdtempSync(join(this.workRoot, "airbyte-ci-build-"));
+    try {
+      let context = request.contextDir ? resolve(request.contextDir) : join(work, "context");
+      if (!request.contextDir) mkdirSync(context);
+      if (Object.keys(rendered.generatedFiles).length > 0) {
+        // The user's directory is never written to: generated files go into a copy of the context.
+        const copy = join(work, "context");
+        if (request.contextDir) cpSync(context, copy, { recursive: true });
+        context = copy;
+        for (const [path, file] of Object.entries(rendered.generatedFiles)) {
+          const target = join(context, path);
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, file.contents);
+        }
+      }
+      const dockerfilePath = join(work, "Dockerfile");
+      writeFileSync(dockerfilePath, rendered.dockerfile);
+      const secretArgs: string[] = [];
+      for (const name of rendered.secrets) {
+        const file = join(work, `secret-${randomBytes(6).toString("hex")}`);
+        writeFileSync(file, request.secrets?.[name] ?? "", { mode: 0o600 });
+        secretArgs.push("--secret", `id=${name},src=${file}`);
+      }
+      const iid = join(work, "iid");
+      const args = [
+        ...(client.buildkit === "buildx" ? ["buildx", "build", "--load"] : ["build"]),
+        "--progress=plain",
+        "--platform",
+        platform,
+        "--network",
+        "host",
+        "--iidfile",
+        iid,
+        "-f",
+        dockerfilePath,
+        ...secretArgs,
+        context,
+      ];
+      const lines: string[] = [];
+      const result = await runProcess(client.path, args, {
+        env: { ...process.env, DOCKER_BUILDKIT: "1" },
+        onStderrLine: (line) => {
+          lines.push(line);
+          request.onProgress?.(line);
+        },
+        onStdoutLine: (line) => {
+          lines.push(line);
+          request.onProgress?.(line);
+        },
+      });
+      const vertices = parseBuildkitProgress(lines);
+      if (result.exitCode !== 0 || !existsSync(iid)) {
+        throw this.buildError(recipe, rendered, vertices, lines, platform);
+      }
+      const ref = readFileSync(iid, "utf8").trim();
+      return { engine: "docker", platform, ref, cache: cacheReport(rendered, vertices) };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  private buildError(recipe: ImageRecipe, rendered: RenderedDockerfile, vertices: Map<string, VertexLog>, lines: string[], platform: Platform) {
+    const failed = [...vertices.values()].find((v) => v.error !== undefined && v.step !== undefined);
+    if (failed?.step !== undefined) {
+      const buildSteps = rendered.steps.filter((s) => s.buildStep);
+      const step = buildSteps[failed.step - 1];
+      const exit = /exit code: (\d+)/.exec(failed.error ?? "")?.[1];
+      const where = step ? describeOperation(recipe, step.operation) : `step ${failed.step}`;
+      return new ConnectorBuildError(
+        "BUILD_FAILED",
+        `build for ${platform} failed at ${where}${exit !== undefined ? ` with exit code ${exit}` : ""}: ${failed.error}\nlast output:\n${
+          lastLines(failed.output.join("\n")) || "(none)"
+        }`,
+      );
+    }
+    return new ConnectorBuildError("BUILD_FAILED", `build for ${platform} failed:\n${lastLines(lines.join("\n"))}`);
+  }
+
+  async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
+    const args = ["run", "--rm", "--platform", image.platform, ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
+    if (!options.useEntrypoint && argv.length === 0) {
+      throw new ConnectorBuildError("RUN_FAILED", "run: an argv is required when the entrypoint is not used");
+    }
+    const result = await docker(args);
+    if (result.exitCode === 125) {
+      throw new ConnectorBuildError("RUN_FAILED", `docker could not start ${JSON.stringify(argv)} in ${image.ref} (${image.platform}): ${lastLines(result.stderr, 5)}`);
+    }
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+  }
+
+  async inspect(image: BuiltImage): Promise<ImageConfig> {
+    return inspectDockerImage(image.ref);
+  }
+
+  async loadIntoDocker(image: BuiltImage, tag: string): Promise<string> {
+    const result = await docker(["tag", image.ref, tag]);
+    if (result.exitCode !== 0) {
+      throw new ConnectorBuildError("EXPORT_FAILED", `could not tag ${image.ref} as ${tag}: ${lastLines(result.stderr, 5)}`);
+    }
+    return image.ref;
+  }
+
+  async exportOci(images: readonly BuiltImage[], file: string): Promise<void> {
+    await exportOciLayout(images, file, this.workRoot);
+  }
+
+  async publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
+    return publishImages(images, reference);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Reads the config of a local Docker image. */
+export async function inspectDockerImage(ref: string): Promise<ImageConfig> {
+  const result = await docker(["image", "inspect", "--format", "{{json .}}", ref]);
+  if (result.exitCode !== 0) {
+    throw new ConnectorBuildError("RUN_FAILED", `cannot inspect image ${ref}: ${lastLines(result.stderr, 3)}`);
+  }
+  const data = JSON.parse(result.stdout) as {
+    Architecture: string;
+    Os: string;
+    Config: { Env?: string[]; Labels?: Record<string, string> | null; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string };
+  };
+  const env: Record<string, string> = {};
+  for (const kv of data.Config.Env ?? []) {
+    const eq = kv.indexOf("=");
+    env[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? "" : kv.slice(eq + 1);
+  }
+  return {
+    env,
+    labels: data.Config.Labels ?? {},
+    entrypoint: data.Config.Entrypoint ?? [],
+    cmd: data.Config.Cmd ?? [],
+    workdir: data.Config.WorkingDir ?? "",
+    user: data.Config.User ?? "",
+    architecture: data.Architecture,
+    os: data.Os,
+  };
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (chunk) => hash.update(chunk))
+      .on("error", reject)
+      .on("end", () => resolvePromise(`sha256:${hash.digest("hex")}`));
+  });
+}
+
+/**
+ * Writes images as one OCI image layout tarball (index.json with one manifest per platform),
+ * converted from `docker save` output so no registry or network is needed. Written to a temporary
+ * file and renamed: a failed export leaves no partial tarball.
+ */
+export async function exportOciLayout(images: readonly BuiltImage[], file: string, workRoot = tmpdir()): Promise<void> {
+  const work = mkdtempSync(join(workRoot, "airbyte-ci-oci-"));
+  try {
+    const layout = join(work, "layout");
+    const blobs = join(layout, "blobs", "sha256");
+    mkdirSync(blobs, { recursive: true });
+    const addBlob = async (path: string) => {
+      const digest = await sha256File(path);
+      const target = join(blobs, digest.slice(7));
+      if (!existsSync(target)) cpSync(path, target);
+      return { digest, size: statSync(path).size };
+    };
+    const manifests: unknown[] = [];
+    for (const [i, image] of images.entries()) {
+      const saved = join(work, `saved-${i}`);
+      mkdirSync(saved);
+      const tarFile = join(work, `saved-${i}.tar`);
+      const save = await docker(["save", "-o", tarFile, image.ref]);
+      if (save.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `docker save ${image.ref} failed: ${lastLines(save.stderr, 5)}`);
+      const untar = await runProcess("tar", ["-xf", tarFile, "-C", saved]);
+      if (untar.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot unpack docker save output: ${lastLines(untar.stderr, 5)}`);
+      const [entry] = JSON.parse(readFileSync(join(saved, "manifest.json"), "utf8")) as Array<{ Config: string; Layers: string[] }>;
+      if (!entry) throw new ConnectorBuildError("EXPORT_FAILED", `docker save ${image.ref} produced no manifest`);
+      const config = await addBlob(join(saved, entry.Config));
+      const layers = [];
+      for (const layer of entry.Layers) layers.push(await addBlob(join(saved, layer)));
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", ...l })),
+      });
+      const manifestPath = join(work, `manifest-${i}.json`);
+      writeFileSync(manifestPath, manifest);
+      const m = await addBlob(manifestPath);
+      const [os, architecture] = image.platform.split("/") as [string, string];
+      manifests.push({ mediaType: "application/vnd.oci.image.manifest.v1+json", ...m, platform: { os, architecture } });
+      rmSync(saved, { recursive: true, force: true });
+      rmSync(tarFile, { force: true });
+    }
+    writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
+    const target = resolve(file);
+    const partial = `${target}.${process.pid}.partial`;
+    const tar = await runProcess("tar", ["-cf", partial, "-C", layout, "."]);
+    if (tar.exitCode !== 0) {
+      rmSync(partial, { force: true });
+      throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${lastLines(tar.stderr, 5)}`);
+    }
+    chmodSync(partial, 0o644);
+    renameSync(partial, target);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Suffix of per-platform tags: `-amd64`. */
+export function archSuffix(platform: Platform): string {
+  return `-${platformArchitecture(platform)}`;
+}

@@ -1,0 +1,88 @@
+import { spawn } from "node:child_process";
+
+/** Output of a finished process. */
+export interface ProcessResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** Options of {@link runProcess}. */
+export interface RunProcessOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Written to stdin, then stdin is closed. Default: stdin closed at once. */
+  readonly input?: string | Buffer;
+  /** Called with each complete stderr line as it arrives (progress). */
+  readonly onStderrLine?: (line: string) => void;
+  /** Called with each complete stdout line as it arrives. */
+  readonly onStdoutLine?: (line: string) => void;
+  /** Keep stdout as raw bytes too. */
+  readonly binaryStdout?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+function lineSplitter(onLine: ((line: string) => void) | undefined) {
+  let pending = "";
+  return {
+    push(chunk: string) {
+      if (!onLine) return;
+      pending += chunk;
+      let nl = pending.indexOf("\n");
+      while (nl >= 0) {
+        onLine(pending.slice(0, nl).replace(/\r$/, ""));
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf("\n");
+      }
+    },
+    flush() {
+      if (onLine && pending !== "") onLine(pending);
+      pending = "";
+    },
+  };
+}
+
+/** Runs a program (no shell) and collects its output; never throws for a non-zero exit. */
+export function runProcess(
+  program: string,
+  args: readonly string[],
+  options: RunProcessOptions = {},
+): Promise<ProcessResult & { stdoutBytes?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+      signal: options.signal,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const outLines = lineSplitter(options.onStdoutLine);
+    const errLines = lineSplitter(options.onStderrLine);
+    child.stdout.on("data", (b: Buffer) => {
+      out.push(b);
+      outLines.push(b.toString("utf8"));
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      err.push(b);
+      errLines.push(b.toString("utf8"));
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      outLines.flush();
+      errLines.flush();
+      const stdoutBytes = Buffer.concat(out);
+      resolve({
+        stdout: stdoutBytes.toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        exitCode: code ?? (signal ? 128 + 15 : 1),
+        ...(options.binaryStdout ? { stdoutBytes } : {}),
+      });
+    });
+    child.stdin.on("error", () => {
+      // the program may exit before reading its input
+    });
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+  });
+}

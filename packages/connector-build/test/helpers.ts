@@ -1,0 +1,41 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseCatalog, type BaseImageCatalog, type FixtureRootImage } from "@airbyte-ci/base-images";
+
+export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO_ROOT = resolve(PACKAGE_DIR, "../..");
+export const FIXTURE_DIR = join(REPO_ROOT, ".local/fixture");
+export const LOCAL_CATALOG = join(FIXTURE_DIR, "catalog.json");
+
+/** The local fixture catalog written by scripts/bootstrap.sh. */
+export function localCatalog(): BaseImageCatalog {
+  return parseCatalog(JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")), LOCAL_CATALOG);
+}
+
+/** A fixture root image recorded by scripts/env/setup.sh. */
+export function fixtureRoot(arch: "amd64" | "arm64"): FixtureRootImage & { digest: string } {
+  return JSON.parse(readFileSync(join(FIXTURE_DIR, `root-${arch}.json`), "utf8"));
+}
+
+/** Runs the CLI from source and collects its output. */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@airbyte-ci/source", join(PACKAGE_DIR, "test/cli-entry.ts"), ...args], {
+      cwd: options.cwd ?? PACKAGE_DIR,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ stdout, stderr, exitCode: code ?? 1 }));
+    child.stdin.end(options.input ?? "");
+  });
+}
