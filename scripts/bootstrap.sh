@@ -17,3 +17,5 @@ echo "[bootstrap] building packages" >&2
 pnpm run --silent build --output-logs=errors-only >&2
 echo "[bootstrap] writing the local fixture catalog" >&2
 pnpm --silent --filter @airbyte-ci/connector-build exec tsx scripts/write-fixture-catalog.ts
+echo "[bootstrap] publishing the local fixture base image 1.0.0 (once per machine)" >&2
+node packages/connector-build/bin/connector-build.js base publish 1.0.0 --catalog local --if-unpublished --force >&2

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# README command 1: set everything up, then run the main job: build the local fixture base image
-# on the local Docker engine and run its sanity checks.
+# README command 1: set everything up, then run the main job: build the first example connector
+# (examples/source-hello) with the common build on the local fixture base image, and print its spec.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/bootstrap.sh
-node packages/connector-build/bin/connector-build.js base check 1.0.0 --catalog local
+CLI=(node packages/connector-build/bin/connector-build.js)
+# The example's metadata names the production base image; a working copy is pointed at the local
+# fixture catalog's published 1.0.0 with bump-base (comment-preserving), then built from metadata.
+WORK=.local/work
+rm -rf "$WORK/source-hello"
+mkdir -p "$WORK"
+cp -r examples/source-hello "$WORK/source-hello"
+"${CLI[@]}" bump-base "$WORK/source-hello" --catalog local --to 1.0.0
+"${CLI[@]}" build "$WORK/source-hello" --catalog local --output docker
+echo "--- spec of airbyte/source-hello:0.1.0 ---" >&2
+/usr/bin/docker run --rm airbyte/source-hello:0.1.0 spec

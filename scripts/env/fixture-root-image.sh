@@ -63,18 +63,26 @@ log "$platform: Python $python_version, pip $pip_version, setuptools $setuptools
 local_tag="$REGISTRY/$REPOSITORY:$TAG-$arch"
 # The environment an official python:3.11 image declares, with values true for this rootfs.
 # GPG_KEY is the key that signs CPython 3.11 releases (the value python:3.11 images carry).
-"$DOCKER" import --platform "$platform" \
-  --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV LANG=C.UTF-8' \
-  --change 'ENV HOME=/root' \
-  --change 'ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D' \
-  --change "ENV PYTHON_VERSION=$python_version" \
-  --change "ENV PYTHON_PIP_VERSION=$pip_version" \
-  --change "ENV PYTHON_SETUPTOOLS_VERSION=$setuptools_version" \
-  --change "ENV PYTHON_WHEEL_VERSION=$wheel_version" \
-  --change 'CMD ["python3"]' \
-  --message "fixture root image: Python $python_version on Debian bookworm ($platform), built with mmdebstrap" \
-  "$work/rootfs.tar" "$local_tag" >/dev/null
+# Imported through BuildKit (ADD of the rootfs tarball onto scratch) rather than `docker import`:
+# Debian's docker 20.10 import ignores --platform, and the image config must say arm64 for arm64.
+cat >"$work/Dockerfile" <<DOCKERFILE
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENV LANG=C.UTF-8
+ENV HOME=/root
+ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D
+ENV PYTHON_VERSION=$python_version
+ENV PYTHON_PIP_VERSION=$pip_version
+ENV PYTHON_SETUPTOOLS_VERSION=$setuptools_version
+ENV PYTHON_WHEEL_VERSION=$wheel_version
+LABEL org.opencontainers.image.description="fixture root image: Python $python_version on Debian bookworm ($platform), built with mmdebstrap"
+CMD ["python3"]
+DOCKERFILE
+DOCKER_BUILDKIT=1 "$DOCKER" build --platform "$platform" -t "$local_tag" "$work" >"$LOCAL/logs/fixture-import-$arch.log" 2>&1 \
+  || die "$platform: importing the rootfs failed, see $LOCAL/logs/fixture-import-$arch.log"
+built_arch="$("$DOCKER" image inspect --format '{{.Architecture}}' "$local_tag")"
+[ "$built_arch" = "$arch" ] || die "$platform: imported image says architecture $built_arch, expected $arch"
 
 push_out="$("$DOCKER" push "$local_tag" 2>&1)" || die "$platform: push of $local_tag failed: $push_out"
 digest="$(printf '%s\n' "$push_out" | sed -n 's/.*digest: \(sha256:[0-9a-f]\{64\}\).*/\1/p' | tail -n1)"

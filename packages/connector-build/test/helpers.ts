@@ -39,3 +39,27 @@ export function runCli(
     child.stdin.end(options.input ?? "");
   });
 }
+
+/**
+ * Copies an example connector into a fresh temporary folder (keeping its folder name, which is its
+ * technical name) and points its metadata at the local catalog's published 1.0.0, as bump-base does.
+ */
+export async function stageExample(name: string, options: { tag?: string } = {}): Promise<string> {
+  const { cpSync, mkdtempSync, readFileSync: read, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { setBaseImageInYaml } = await import("../src/metadata-edit.ts");
+  const dir = join(mkdtempSync(join(tmpdir(), "connector-")), name);
+  cpSync(join(REPO_ROOT, "examples", name), dir, { recursive: true });
+  const address = localCatalog().get("1.0.0").publishedAddress;
+  if (!address) throw new Error("the local catalog's 1.0.0 is not published: run scripts/bootstrap.sh");
+  const metadataPath = join(dir, "metadata.yaml");
+  let yaml = setBaseImageInYaml(read(metadataPath, "utf8"), address);
+  if (options.tag) yaml = yaml.replace(/dockerImageTag: .*/, `dockerImageTag: ${options.tag}`);
+  writeFileSync(metadataPath, yaml);
+  return dir;
+}
+
+/** A unique tag, so tests never see images of another run. */
+export function uniqueTag(prefix = "0.0.1"): string {
+  return `${prefix}-t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}

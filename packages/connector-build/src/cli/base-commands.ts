@@ -85,3 +85,74 @@ export async function checkCommand(
     await engine.close();
   }
 }
+
+const logErr = (line: string) => process.stderr.write(`${line}\n`);
+
+function rootImageOverrides(specs: readonly string[] | undefined): Partial<Record<Platform, string>> {
+  const out: Partial<Record<Platform, string>> = {};
+  for (const spec of specs ?? []) {
+    const eq = spec.indexOf("=");
+    if (eq < 0) throw new ConnectorBuildError("USAGE", `--root-image '${spec}': expected <platform>=<registry>/<repository>:<tag>@sha256:<digest>`);
+    out[parsePlatform(spec.slice(0, eq), "--root-image")] = spec.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function releaseCommand(opts: {
+  catalog?: string;
+  engine: EngineChoice;
+  bump: "major" | "minor" | "patch" | "prerelease";
+  changelog: string;
+  publishTo?: string;
+  rootImage?: string[];
+  force?: boolean;
+  json?: boolean;
+}): Promise<void> {
+  const { releaseBaseImage } = await import("../release.ts");
+  const { path } = loadCatalog(opts.catalog);
+  const engine = await selectEngine(opts.engine);
+  try {
+    const result = await releaseBaseImage({
+      catalogPath: path,
+      engine,
+      bump: opts.bump,
+      changelog: opts.changelog,
+      ...(opts.publishTo ? { publishTo: opts.publishTo } : {}),
+      rootImages: rootImageOverrides(opts.rootImage),
+      force: opts.force ?? false,
+      log: logErr,
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `released ${result.version}: ${result.address}\n`);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function publishCommand(version: string, opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean }): Promise<void> {
+  const { publishBaseImage } = await import("../release.ts");
+  const { catalog, path } = loadCatalog(opts.catalog);
+  if (opts.ifUnpublished && catalog.get(version).published) {
+    logErr(`${version} is already published: ${catalog.get(version).publishedAddress}`);
+    return;
+  }
+  const engine = await selectEngine(opts.engine);
+  try {
+    const result = await publishBaseImage({ catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, log: logErr });
+    process.stdout.write(`published ${result.version}: ${result.address}\n`);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function docsCommand(opts: { catalog?: string; output?: string }): Promise<void> {
+  const { renderCatalogDocs } = await import("../release.ts");
+  const { writeFileAtomic } = await import("../fs-atomic.ts");
+  const { catalog } = loadCatalog(opts.catalog);
+  const markdown = renderCatalogDocs(catalog);
+  if (opts.output) {
+    writeFileAtomic(opts.output, markdown);
+    logErr(`wrote ${opts.output}`);
+  } else {
+    process.stdout.write(markdown);
+  }
+}

@@ -81,6 +81,56 @@ function buildProgram(): Command {
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the version)")
     .option("--json", "print the report as JSON")
     .action(async (version, opts) => (await import("./base-commands.ts")).checkCommand(version, opts));
+  program
+    .command("build")
+    .description("build connectors with the common build, verify each image answers spec, then output them")
+    .argument("<connector-dir...>", "connector folders (each holds metadata.yaml)")
+    .addOption(engineOption())
+    .addOption(catalogOption())
+    .option("--platform <platforms>", "comma-separated platforms", "linux/amd64")
+    .option("--output <output>", "docker (load into the local Docker as <dockerRepository>:<dockerImageTag>[-<arch>]), oci:<file> (a directory with several connectors), registry:<registry>[/<namespace>] (one multi-platform index per connector), or none", "docker")
+    .option("--concurrency <n>", "connectors built at once", "1")
+    .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
+    .option("--json", "print a JSON result per connector on stdout")
+    .option("--verbose", "stream the engine's build log on stderr")
+    .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
+  base
+    .command("release")
+    .description("release the next version: build and check every platform, publish one index, then record it in the catalog")
+    .addOption(catalogOption())
+    .addOption(engineOption())
+    .addOption(new Option("--bump <bump>", "semver bump from the latest version").choices(["major", "minor", "patch", "prerelease"]).makeOptionMandatory())
+    .requiredOption("--changelog <text>", "what changed, for the catalog and the docs")
+    .option("--publish-to <registry/repository>", "where to publish (default: the catalog's repository)")
+    .option("--root-image <platform=address...>", "move a platform to another digest-pinned root image")
+    .option("--force", "overwrite a version already in the catalog or a tag already in the registry")
+    .option("--json", "print the result as JSON")
+    .action(async (opts) => (await import("./base-commands.ts")).releaseCommand(opts));
+  base
+    .command("publish")
+    .description("build, check and publish a recorded but unpublished version, then record its digest")
+    .argument("<version>", "base image version")
+    .addOption(catalogOption())
+    .addOption(engineOption())
+    .option("--publish-to <registry/repository>", "where to publish (default: the catalog's repository)")
+    .option("--force", "publish even when already published or the tag exists")
+    .option("--if-unpublished", "do nothing when the version is already published")
+    .action(async (version, opts) => (await import("./base-commands.ts")).publishCommand(version, opts));
+  base
+    .command("docs")
+    .description("regenerate the Markdown page of a catalog: versions, digests, changelog, Dockerfiles")
+    .addOption(catalogOption())
+    .option("--output <file>", "write to a file (atomically) instead of stdout")
+    .action(async (opts) => (await import("./base-commands.ts")).docsCommand(opts));
+  program
+    .command("bump-base")
+    .description("point connectors' metadata.yaml at a base image version, keeping comments and formatting")
+    .argument("[connector-dir...]", "connector folders")
+    .option("--all <repo-root>", "every connector (folder with metadata.yaml) under a repository")
+    .option("--to <version>", "version to move to (default: the latest non-prerelease published version)")
+    .addOption(catalogOption())
+    .option("--dry-run", "print the diff and change nothing")
+    .action(async (dirs, opts) => (await import("./bump-base-command.ts")).bumpBaseCommand(dirs, opts));
   return program;
 }
 

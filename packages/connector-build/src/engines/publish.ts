@@ -1,7 +1,48 @@
+import { platformArchitecture, splitImageReference } from "@airbyte-ci/base-images";
+import { ConnectorBuildError, lastLines } from "../errors.ts";
+import { RegistryClient } from "../registry/registry-client.ts";
+import { docker } from "./docker-client.ts";
 import type { BuiltImage, PublishResult } from "./engine.ts";
-import { ConnectorBuildError } from "../errors.ts";
 
-/** Pushes per-platform images and assembles one multi-platform index (implemented with the registry client). */
-export async function publishImages(_images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
-  throw new ConnectorBuildError("PUBLISH_FAILED", `publish to ${reference}: not wired yet`);
+/** Splits `registry/repository:tag` for publishing; a digest or a missing tag is refused. */
+export function parsePublishReference(reference: string): { registry: string; repository: string; tag: string } {
+  const parts = splitImageReference(reference);
+  if (parts.digest !== undefined || parts.tag === undefined || parts.tag === "") {
+    throw new ConnectorBuildError("USAGE", `cannot publish to '${reference}': expected <registry>/<repository>:<tag> without a digest`);
+  }
+  return { registry: parts.registry, repository: parts.repository, tag: parts.tag };
+}
+
+/**
+ * Publishes images built on the local Docker as one multi-platform index: each platform is pushed
+ * as `<tag>-<arch>`, then the index is assembled under `<tag>` from the manifests the registry holds
+ * (so `<tag>` appears only once every platform is there), and its digest is read back.
+ */
+export async function publishImages(images: readonly BuiltImage[], reference: string, client = new RegistryClient()): Promise<PublishResult> {
+  const target = parsePublishReference(reference);
+  if (images.length === 0) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: no image to publish`);
+  const repo = `${target.registry}/${target.repository}`;
+  const entries = [];
+  const platformDigests: Record<string, string> = {};
+  for (const image of images) {
+    const platformTag = `${repo}:${target.tag}-${platformArchitecture(image.platform)}`;
+    const tagged = await docker(["tag", image.ref, platformTag]);
+    if (tagged.exitCode !== 0) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: cannot tag ${image.ref}: ${lastLines(tagged.stderr, 3)}`);
+    const pushed = await docker(["push", platformTag]);
+    if (pushed.exitCode !== 0) {
+      throw new ConnectorBuildError(
+        "PUBLISH_FAILED",
+        `publish ${reference}: push of ${platformTag} (${image.platform}) failed, nothing was published under ${target.tag}: ${lastLines(pushed.stderr || pushed.stdout, 3)}`,
+      );
+    }
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+    if (!digest) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: could not read the digest of ${platformTag} from docker push`);
+    const manifest = await client.getManifest(`${repo}@${digest}`);
+    entries.push({ digest, size: manifest.size, mediaType: manifest.mediaType, platform: image.platform });
+    platformDigests[image.platform] = digest;
+  }
+  await client.putIndex(repo, target.tag, entries, { format: "oci" });
+  // What the registry says the tag now is, not what we computed.
+  const digest = await client.resolveDigest(`${repo}:${target.tag}`);
+  return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };
 }

@@ -1,0 +1,3 @@
+from .source import SourceHello
+
+__all__ = ["SourceHello"]

@@ -1,0 +1,3 @@
+from .source import SourceZendeskChat
+
+__all__ = ["SourceZendeskChat"]

@@ -1,0 +1,66 @@
+import { parsePlatformList } from "@airbyte-ci/base-images";
+import { loadCatalog } from "../catalog-source.ts";
+import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
+import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
+import { ConnectorBuildError } from "../errors.ts";
+
+/** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
+export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z0-9_.-]+)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(spec);
+    if (!m) throw new ConnectorBuildError("USAGE", `--secret '${spec.replace(/=.*/, "=…")}': expected <secret-id>=<ENV_VAR>, the value is read from that environment variable`);
+    const value = process.env[m[2] as string];
+    if (value === undefined) throw new ConnectorBuildError("USAGE", `--secret ${m[1]}: environment variable ${m[2]} is not set`);
+    secrets[m[1] as string] = value;
+  }
+  return secrets;
+}
+
+export async function buildCommand(
+  dirs: string[],
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean },
+): Promise<void> {
+  const platforms = parsePlatformList(opts.platform, "--platform");
+  const output = parseBuildOutput(opts.output);
+  const concurrency = Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
+  const secrets = secretsFromEnv(opts.secret ?? []);
+  const { catalog } = loadCatalog(opts.catalog);
+  const engine = await selectEngine(opts.engine);
+  try {
+    const results = await buildConnectors(dirs, {
+      engine,
+      catalog,
+      platforms,
+      output,
+      concurrency,
+      secrets,
+      onProgress: (connector, line) => {
+        if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
+      },
+    });
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    } else {
+      for (const r of results) {
+        if (r.status === "success") {
+          const where = r.output?.reference ?? r.output?.path ?? r.platforms.map((p) => p.imageId).join(", ");
+          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
+        } else {
+          process.stdout.write(`✗ ${r.connector}: ${r.error?.message}\n`);
+        }
+      }
+    }
+    const failed = results.filter((r) => r.status === "failed");
+    if (failed.length > 0) {
+      const first = failed[0]?.error;
+      throw new ConnectorBuildError(
+        (first?.code as never) ?? "BUILD_FAILED",
+        failed.length === 1 ? `${failed[0]?.connector}: ${first?.message}` : `${failed.length} of ${results.length} connectors failed: ${failed.map((f) => f.connector).join(", ")}`,
+      );
+    }
+  } finally {
+    await engine.close();
+  }
+}

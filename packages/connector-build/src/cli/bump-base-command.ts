@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadCatalog } from "../catalog-source.ts";
+import { ConnectorBuildError } from "../errors.ts";
+import { writeFileAtomic } from "../fs-atomic.ts";
+import { setBaseImageInYaml } from "../metadata-edit.ts";
+import { findConnectors } from "../analyze/discover.ts";
+import { unifiedDiff } from "../text-diff.ts";
+
+export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?: string; catalog?: string; dryRun?: boolean }): Promise<void> {
+  if (opts.all && dirs.length > 0) throw new ConnectorBuildError("USAGE", "bump-base: give connector folders or --all <repo-root>, not both");
+  const targets = opts.all ? (await findConnectors(opts.all)).connectors.map((c) => c.dir) : dirs;
+  if (targets.length === 0) throw new ConnectorBuildError("USAGE", "bump-base: no connector given: expected <connector-dir>... or --all <repo-root>");
+  const { catalog } = loadCatalog(opts.catalog);
+  const version = opts.to ? catalog.get(opts.to) : catalog.versions.find((v) => !v.isPrerelease && v.published);
+  if (!version) throw new ConnectorBuildError("UNKNOWN_VERSION", `bump-base: the ${catalog.name} catalog has no published non-prerelease version: expected --to <version>`);
+  const address = version.publishedAddress;
+  if (!address) throw new ConnectorBuildError("UNKNOWN_VERSION", `bump-base: version ${version.version} is not published: expected a published version (connector-build base publish ${version.version})`);
+  // Compute every edit first: one bad metadata.yaml stops the run before any file is written.
+  const edits: Array<{ path: string; before: string; after: string }> = [];
+  for (const dir of targets) {
+    const path = join(dir, "metadata.yaml");
+    if (!existsSync(path)) throw new ConnectorBuildError("INVALID_METADATA", `${path} does not exist: expected a connector folder holding metadata.yaml`);
+    const before = readFileSync(path, "utf8");
+    const after = setBaseImageInYaml(before, address, path);
+    if (after !== before) edits.push({ path, before, after });
+  }
+  for (const edit of edits) {
+    if (opts.dryRun) process.stdout.write(unifiedDiff(edit.before, edit.after, edit.path));
+    else writeFileAtomic(edit.path, edit.after);
+  }
+  process.stderr.write(`${opts.dryRun ? "would update" : "updated"} ${edits.length} of ${targets.length} connector(s) to ${address}\n`);
+}
