@@ -80,5 +80,6 @@ describe("ImageRecipe", () => {
   it("recognises recipes across copies but not look-alikes", () => {
     expect(ImageRecipe.isInstance(ImageRecipe.empty())).toBe(true);
     expect(ImageRecipe.isInstance({ operations: [] })).toBe(false);
+    expect(ImageRecipe.isInstance({ ...ImageRecipe.empty().withUser("x") })).toBe(false);
   });
 });

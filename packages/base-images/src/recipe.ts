@@ -123,7 +123,10 @@ function checked(op: RecipeOperation, where: string): RecipeOperation {
  * connector build and hooks all speak it; engines only execute it.
  */
 export class ImageRecipe {
-  private readonly [RECIPE_MARKER] = true;
+  /** On the prototype, so a spread copy (`{ ...recipe }`) is not taken for a recipe. */
+  private get [RECIPE_MARKER](): true {
+    return true;
+  }
   /** The operations, in order. Frozen. */
   readonly operations: readonly RecipeOperation[];
 

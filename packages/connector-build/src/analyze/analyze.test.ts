@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,8 +30,7 @@ describe("analyzeRepository on a realistic Airbyte tree", () => {
     report = await analyzeRepository(TREE);
   });
 
-  it("guards the fixtures' line endings and encodings (git must not normalise them)", async () => {
-    const { readFileSync } = await import("node:fs");
+  it("guards the fixtures' line endings and encodings (git must not normalise them)", () => {
     expect(readFileSync(join(TREE, CONNECTORS, "source-facebook-pages/Dockerfile"), "latin1")).toContain("\r\n");
     expect([...readFileSync(join(TREE, CONNECTORS, "source-github/Dockerfile")).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   });
@@ -59,8 +58,9 @@ describe("analyzeRepository on a realistic Airbyte tree", () => {
       // INSTAGRAM-like: CRLF line endings and a language detected from setup.py change nothing.
       { id: "ba80d42", count: 3, connectors: ["source-facebook-pages", "source-instagram", "source-mailchimp"] },
       { id: "59d7c9c", count: 1, connectors: ["source-notion"] },
-      // A "#" line removes every "#" of the file.
+      // A comment line's text is also removed from inside an instruction.
       { id: "5fb186f", count: 1, connectors: ["source-stripe"] },
+      // A bare "#" line removes every "#" of the file; an indented comment is kept.
       { id: "76582ec", count: 1, connectors: ["source-hubspot"] },
       { id: "dcf36a0", count: 1, connectors: ["source-zendesk-chat"] },
       // Twilio-like, but a BOM is not whitespace for Python: its own variant.

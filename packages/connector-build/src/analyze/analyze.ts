@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   METADATA_FILE_NAME,
@@ -9,6 +9,7 @@ import {
 import { dockerfileBaseImages } from "./dockerfile-from.ts";
 import { InvalidUtf8Error, decodePythonText, dockerfileVariantId } from "./dockerfile-variant.ts";
 import { compare, findConnectors, toRelative, type DiscoveredConnector } from "./discover.ts";
+import { readBytes, readText } from "./fs-callback.ts";
 import { createLimiter } from "./pool.ts";
 
 /** Languages the analysis selects by default (the notebook's `SELECTED_LANGUAGES`). */
@@ -212,7 +213,7 @@ export async function analyzeRepository(root: string, options: AnalyzeOptions = 
     let metadata: PartialConnectorMetadata | undefined;
     let metadataProblems: MetadataProblem[];
     try {
-      const source = await limit(() => readFile(metadataPath, "utf8"));
+      const source = await limit(() => readText(metadataPath));
       ({ metadata, problems: metadataProblems } = inspectConnectorMetadataSource(source, connector.dir, metadataPath));
     } catch (error) {
       metadataProblems = [{ severity: "error", file: metadataPath, message: describeReadError(error) }];
@@ -239,7 +240,7 @@ export async function analyzeRepository(root: string, options: AnalyzeOptions = 
     const dockerfile = toRelative(absoluteRoot, dockerfilePath);
     let bytes: Buffer;
     try {
-      bytes = await limit(() => readFile(dockerfilePath));
+      bytes = await limit(() => readBytes(dockerfilePath));
     } catch (error) {
       // Missing (and not a dangling link): the connector is built by the common build.
       if ((error as NodeJS.ErrnoException).code === "ENOENT" && !connector.entries.has("Dockerfile")) {

@@ -1,8 +1,9 @@
 import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { ConnectorBuildError } from "../errors.ts";
 import { METADATA_FILE_NAME } from "../metadata.ts";
+import { listDirectory } from "./fs-callback.ts";
 import { createLimiter, type Limiter } from "./pool.ts";
 
 /** Where connectors live in the Airbyte repository. */
@@ -94,7 +95,7 @@ export async function findConnectors(
   const visit = async (dir: string): Promise<void> => {
     let entries: Dirent[];
     try {
-      entries = await limit(() => readdir(dir, { withFileTypes: true }));
+      entries = await limit(() => listDirectory(dir));
     } catch (error) {
       if (dir === searchRoot) {
         throw new ConnectorBuildError(

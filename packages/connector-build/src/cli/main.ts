@@ -131,6 +131,14 @@ function buildProgram(): Command {
     .addOption(catalogOption())
     .option("--dry-run", "print the diff and change nothing")
     .action(async (dirs, opts) => (await import("./bump-base-command.ts")).bumpBaseCommand(dirs, opts));
+  program
+    .command("migrate")
+    .description("move a Dockerfile-built connector to the common build: baseImage, build_customization.ts for what the common build does not do, Dockerfile deleted, patch version bumped; refuses with reasons what it cannot express")
+    .argument("<connector-dir>", "connector folder holding metadata.yaml and a Dockerfile")
+    .addOption(catalogOption())
+    .option("--dry-run", "print the diff and change nothing")
+    .option("--json", "print the migration plan as JSON")
+    .action(async (dir, opts) => (await import("./migrate-command.ts")).migrateCommand(dir, opts));
   return program;
 }
 

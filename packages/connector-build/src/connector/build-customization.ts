@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ImageRecipe, describe as describeValue } from "@airbyte-ci/base-images";
 import type { BuildCustomization, BuildHook, HookContext } from "@airbyte-ci/hooks";
@@ -18,7 +19,11 @@ export interface LoadedCustomization {
 function resolvePackage(specifier: string): string {
   // The hook file imports @airbyte-ci/hooks; it resolves to the copy this CLI ships with, so
   // connectors need no node_modules of their own.
-  return fileURLToPath(import.meta.resolve(specifier));
+  if (typeof import.meta.resolve === "function") return fileURLToPath(import.meta.resolve(specifier));
+  // Runners without import.meta.resolve (vitest): the package's built entry, else its source.
+  const dir = dirname(createRequire(import.meta.url).resolve(`${specifier}/package.json`));
+  const built = join(dir, "dist/index.js");
+  return existsSync(built) ? built : join(dir, "src/index.ts");
 }
 
 /** Finds and loads `build_customization.{ts,mts,js,mjs}` beside metadata.yaml; no compile step. */

@@ -448,7 +448,7 @@ describe("DaggerEngine through the real SDK, against a recording GraphQL endpoin
     const stranger = new DaggerEngine();
     try {
       const error = await stranger.build({ recipe: ImageRecipe.empty().from(BASE), platform: "linux/amd64" }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "ENGINE_UNAVAILABLE", message: expect.stringContaining(`127.0.0.1:${fake.port} did not answer`) });
+      expect(error).toMatchObject({ code: "ENGINE_UNAVAILABLE", message: expect.stringContaining(`127.0.0.1:${fake.port} did not answer: API Error (HTTP 401)`) });
       expect(fake.requests.map((r) => r.status)).toEqual([401, 401]);
     } finally {
       await stranger.close();

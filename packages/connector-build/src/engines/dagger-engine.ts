@@ -454,6 +454,10 @@ export class DaggerEngine implements Engine {
 
 function messageOf(error: unknown): string {
   if (error instanceof UnknownDaggerError && error.cause instanceof Error) return `${error.message}: ${error.cause.message}`;
+  if (error instanceof GraphQLRequestError) {
+    const status = (error.response as { status?: number } | undefined)?.status;
+    if (status !== undefined && status !== 200) return `${error.message} (HTTP ${status})`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
