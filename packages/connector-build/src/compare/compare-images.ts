@@ -38,7 +38,7 @@ export type ProbedAspect = "env" | "python" | "pip" | "systemPackages" | "python
  */
 export const DEFAULT_IGNORED_ENV: Readonly<Record<string, string>> = Object.freeze({
   HOSTNAME: "set by the container runtime to the container id, different on every run",
-  TRACEPARENT: "W3C trace context the build engine writes at build time, different on every build (the seed found one value per image)",
+  TRACEPARENT: "W3C trace context the build engine writes at build time, different on every build: the seed found one value per image",
   OTEL_TRACE_PARENT: "OpenTelemetry trace parent the build engine writes at build time, different on every build",
 });
 
@@ -265,7 +265,7 @@ function renderDifference(d: ImageDifference): string[] {
   switch (d.kind) {
     case "changed":
       if (Array.isArray(d.a)) out.push(`  a: ${JSON.stringify(d.a)}`, `  b: ${JSON.stringify(d.b)}`);
-      else out.push(`  a: ${show(d.a as string) || '""'}`, `  b: ${show(d.b as string) || '""'}`);
+      else out.push(`  a: ${show(d.a as string)}`, `  b: ${show(d.b as string)}`);
       break;
     case "entries": {
       const sep = d.aspect === "env" || d.aspect === "labels" ? "=" : " ";
@@ -311,7 +311,7 @@ export function renderComparisonText(comparison: ImageComparison): string {
     for (const u of comparison.unavailable) out.push(`  ${ASPECT_TITLES[u.aspect]}: a: ${u.a}; b: ${u.b}`);
   }
   if (comparison.ignoredEnv.length > 0) {
-    out.push("", `ignored environment variables: ${comparison.ignoredEnv.map((i) => `${i.name} (${i.reason})`).join("; ")}`);
+    out.push("", "ignored environment variables:", ...comparison.ignoredEnv.map((i) => `  ${i.name}: ${i.reason}`));
   }
   return `${out.join("\n")}\n`;
 }

@@ -1,0 +1,92 @@
+import { resolve } from "node:path";
+
+/** Benchmark settings, from the environment. */
+export interface BenchConfig {
+  /** BENCH_QUICK=1: one repetition, a fleet of 1 and 5, for iterating on the benchmark itself. */
+  readonly quick: boolean;
+  /** BENCH_REPETITIONS (default 3; 1 when quick). */
+  readonly repetitions: number;
+  /** BENCH_PACKAGES: synthetic dependencies of the synthetic connector (default 40). */
+  readonly packages: number;
+  /** BENCH_MODULES: modules per synthetic package (default 60). */
+  readonly modulesPerPackage: number;
+  /** BENCH_FUNCTIONS: classes+functions groups per module (default 12). */
+  readonly functionsPerModule: number;
+  /** BENCH_FLEET_SIZES (default 1,5,20; 1,5 when quick). */
+  readonly fleetSizes: readonly number[];
+  /** BENCH_FLEET_CONCURRENCY: buildConnectors concurrency for the fleet (default 4). */
+  readonly fleetConcurrency: number;
+  /** BENCH_FLEET_OUTPUT: none (default) or docker. */
+  readonly fleetOutput: "none" | "docker";
+  /** BENCH_ANALYZE_CONNECTORS (default 2000). */
+  readonly analyzeConnectors: number;
+  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, analyze); default all. */
+  readonly sections: ReadonlySet<Section>;
+  /** BENCH_KEEP_IMAGES=1: leave the built images in Docker. */
+  readonly keepImages: boolean;
+  /** BENCH_KEEP_WORK=1: leave the temporary folder (wheels, connectors, generated tree). */
+  readonly keepWork: boolean;
+  /** BENCH_RESULTS_DIR (default <repo>/bench/results). */
+  readonly resultsDir: string;
+}
+
+export type Section = "synthetic" | "fleet" | "analyze";
+const SECTIONS: readonly Section[] = ["synthetic", "fleet", "analyze"];
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function flag(name: string): boolean {
+  const v = process.env[name];
+  if (v === undefined || v === "" || v === "0" || v.toLowerCase() === "false") return false;
+  return true;
+}
+
+function positiveInt(name: string, fallback: number, max = 100_000): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected a whole number from 1 to ${max}`);
+  return n;
+}
+
+export function readConfig(repoRoot: string): BenchConfig {
+  const quick = flag("BENCH_QUICK");
+  const sizesRaw = process.env.BENCH_FLEET_SIZES;
+  let fleetSizes: number[] = quick ? [1, 5] : [1, 5, 20];
+  if (sizesRaw !== undefined && sizesRaw.trim() !== "") {
+    fleetSizes = sizesRaw.split(",").map((s) => {
+      const n = Number(s.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 500) throw new ConfigError(`BENCH_FLEET_SIZES=${JSON.stringify(sizesRaw)}: expected comma-separated whole numbers from 1 to 500, e.g. 1,5,20`);
+      return n;
+    });
+    fleetSizes = [...new Set(fleetSizes)].sort((a, b) => a - b);
+  }
+  const output = process.env.BENCH_FLEET_OUTPUT ?? "none";
+  if (output !== "none" && output !== "docker") throw new ConfigError(`BENCH_FLEET_OUTPUT=${JSON.stringify(output)}: expected none or docker`);
+  let sections = new Set<Section>(SECTIONS);
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only.trim() !== "") {
+    const names = only.split(",").map((s) => s.trim()).filter(Boolean);
+    for (const n of names) {
+      if (!SECTIONS.includes(n as Section)) throw new ConfigError(`BENCH_ONLY=${JSON.stringify(only)}: unknown section ${JSON.stringify(n)}: expected some of ${SECTIONS.join(", ")}`);
+    }
+    sections = new Set(names as Section[]);
+  }
+  return {
+    quick,
+    repetitions: positiveInt("BENCH_REPETITIONS", quick ? 1 : 3, 50),
+    packages: positiveInt("BENCH_PACKAGES", 40, 500),
+    modulesPerPackage: positiveInt("BENCH_MODULES", 60, 1000),
+    functionsPerModule: positiveInt("BENCH_FUNCTIONS", 12, 200),
+    fleetSizes,
+    fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
+    fleetOutput: output,
+    analyzeConnectors: positiveInt("BENCH_ANALYZE_CONNECTORS", 2000, 100_000),
+    sections,
+    keepImages: flag("BENCH_KEEP_IMAGES"),
+    keepWork: flag("BENCH_KEEP_WORK"),
+    resultsDir: resolve(process.env.BENCH_RESULTS_DIR ?? resolve(repoRoot, "bench/results")),
+  };
+}

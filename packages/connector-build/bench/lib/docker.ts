@@ -1,0 +1,112 @@
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseBuildkitProgress } from "../../src/engines/docker-engine.ts";
+import { run, tail } from "./proc.ts";
+
+/** The client the benchmark drives directly: Debian's, which has BuildKit built in. */
+export const DOCKER = process.env.DOCKER_CLI ?? "/usr/bin/docker";
+const ENV = { ...process.env, DOCKER_BUILDKIT: "1" };
+
+export class BenchError extends Error {
+  override name = "BenchError";
+}
+
+export async function docker(args: readonly string[], what: string): Promise<string> {
+  const result = await run(DOCKER, args, { env: ENV });
+  if (result.exitCode !== 0) throw new BenchError(`${what} failed (docker ${args.join(" ")}, exit ${result.exitCode}):\n${tail(result.stderr || result.stdout, 10)}`);
+  return result.stdout;
+}
+
+/** `docker builder prune -af`: every BuildKit cache record, cache mounts included. Images stay. */
+export async function pruneBuildCache(): Promise<void> {
+  await docker(["builder", "prune", "-af"], "clearing the BuildKit cache");
+}
+
+/** Removes images by id or tag; missing ones are fine. */
+export async function removeImages(refs: readonly string[]): Promise<void> {
+  const unique = [...new Set(refs)];
+  if (unique.length === 0) return;
+  const result = await run(DOCKER, ["image", "rm", "-f", ...unique], { env: ENV });
+  if (result.exitCode !== 0 && !/No such image/i.test(result.stderr)) {
+    throw new BenchError(`removing images ${unique.join(", ")} failed:\n${tail(result.stderr, 5)}`);
+  }
+}
+
+/** `docker image inspect` Size, in bytes. */
+export async function imageSize(ref: string): Promise<number> {
+  const out = await docker(["image", "inspect", "--format", "{{.Size}}", ref], `inspecting ${ref}`);
+  const size = Number(out.trim());
+  if (!Number.isFinite(size)) throw new BenchError(`docker image inspect ${ref} gave no size: ${out}`);
+  return size;
+}
+
+/** A timed `docker build` of a Dockerfile, with BuildKit and host networking (as the Docker engine builds). */
+export interface DockerBuildResult {
+  readonly ms: number;
+  readonly imageId: string;
+  /** Build steps (RUN/COPY/WORKDIR…) BuildKit reported, and how many of them were cached. */
+  readonly steps: number;
+  readonly cachedSteps: number;
+}
+
+export async function dockerBuild(options: {
+  contextDir: string;
+  dockerfile: string;
+  tag: string;
+  buildArgs: Readonly<Record<string, string>>;
+  workDir: string;
+}): Promise<DockerBuildResult> {
+  const iid = join(options.workDir, `iid-${process.pid}-${Date.now()}`);
+  const args = [
+    "build",
+    "--progress=plain",
+    "--network",
+    "host",
+    "--platform",
+    "linux/amd64",
+    ...Object.entries(options.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    "--iidfile",
+    iid,
+    "-t",
+    options.tag,
+    "-f",
+    options.dockerfile,
+    options.contextDir,
+  ];
+  const lines: string[] = [];
+  const result = await run(DOCKER, args, { env: ENV, onLine: (l) => lines.push(l) });
+  try {
+    if (result.exitCode !== 0) {
+      throw new BenchError(`docker build of ${options.tag} failed (exit ${result.exitCode}):\n${tail(lines.join("\n"), 25)}`);
+    }
+    const imageId = readFileSync(iid, "utf8").trim();
+    const vertices = [...parseBuildkitProgress(lines).values()].filter((v) => v.step !== undefined && !/^FROM|\[internal\]/.test(v.title ?? ""));
+    return { ms: result.ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length };
+  } finally {
+    rmSync(iid, { force: true });
+  }
+}
+
+/** Runs `spec` through the entrypoint; returns the SPEC message or throws with the output. */
+export async function runSpec(ref: string): Promise<{ ms: number; message: Record<string, unknown> }> {
+  const result = await run(DOCKER, ["run", "--rm", "--network", "none", ref, "spec"], { env: ENV });
+  for (const line of result.stdout.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
+    try {
+      const message = JSON.parse(line) as Record<string, unknown>;
+      if (message.type === "SPEC") return { ms: result.ms, message };
+    } catch {
+      // not JSON
+    }
+  }
+  throw new BenchError(`${ref} spec exited ${result.exitCode} without a SPEC message:\n${tail(`${result.stdout}\n${result.stderr}`, 10)}`);
+}
+
+/** The version of the Docker server, for the record. */
+export async function dockerServerVersion(): Promise<string> {
+  const result = await run(DOCKER, ["version", "--format", "{{.Server.Version}}"], { env: ENV });
+  if (result.exitCode !== 0) {
+    throw new BenchError(`no Docker daemon answers ${DOCKER} (${tail(result.stderr, 2)}): run bash scripts/env/setup.sh (it starts dockerd and the registry)`);
+  }
+  return result.stdout.trim();
+}

@@ -1,0 +1,41 @@
+/** Median of a non-empty list (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function min(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.min(...values);
+}
+
+export function max(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : Math.max(...values);
+}
+
+/** Median, min and max of repetitions. */
+export interface Summary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly values: readonly number[];
+}
+
+export function summarize(values: readonly number[]): Summary {
+  return { median: median(values), min: min(values), max: max(values), values: [...values] };
+}
+
+export function seconds(ms: number): string {
+  if (!Number.isFinite(ms)) return "–";
+  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function megabytes(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 1e6).toFixed(1)} MB` : "–";
+}
+
+export function ratio(value: number, reference: number): string {
+  if (!Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return "–";
+  return `${(value / reference).toFixed(2)}×`;
+}
