@@ -22,3 +22,6 @@ export { deriveVersion, lockCatalog, nextVersion, publishBaseImage, releaseBaseI
 export { RegistryClient, RegistryError, MEDIA_TYPES, type FetchedManifest, type IndexEntry, type RegistryClientOptions } from "./registry/registry-client.ts";
 export { analyzeRepository, renderAnalysisMarkdown } from "./analyze/index.ts";
 export { writeFileAtomic } from "./fs-atomic.ts";
+export * from "./compare/index.ts";
+export { analyzeImages, renderImageAnalysisMarkdown } from "./analyze/image-analysis.ts";
+export { migrateConnector, planDockerfile, renderBuildCustomization, type MigrationPlan } from "./migrate/migrate.ts";

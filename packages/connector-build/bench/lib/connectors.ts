@@ -9,6 +9,12 @@ export const SYNTHETIC_REPOSITORY = "airbyte-bench/source-synthetic";
 export const SYNTHETIC_VERSION_TAG = "0.1.0";
 /** The build secret holding the package index URL, exposed to pip as PIP_INDEX_URL by the hook. */
 export const INDEX_SECRET_ID = "bench-pip-index-url";
+/**
+ * The build secret holding the index host, exposed as PIP_TRUSTED_HOST: pip keeps its HTTP cache
+ * (what the common build's pip cache mount holds) only for https:// and trusted hosts, and the
+ * loopback index is plain http. PyPI is https, so this reproduces pip's behaviour with PyPI.
+ */
+export const TRUSTED_HOST_SECRET_ID = "bench-pip-trusted-host";
 
 function setupPy(distribution: string, requirements: readonly string[]): string {
   return [
@@ -106,10 +112,14 @@ export function writeSyntheticConnector(parent: string, options: { baseImage: st
     [
       'import { defineBuildCustomization } from "@airbyte-ci/hooks";',
       "",
-      "// The dependencies come from a private (here: loopback) package index. Its URL is a build secret:",
-      "// exposed to the RUNs that follow (the dependency install), never stored in a layer or the image config.",
+      "// The dependencies come from a private (here: loopback, plain http) package index. Its URL and host are",
+      "// build secrets: exposed to the RUNs that follow (the dependency install), never stored in a layer or",
+      "// the image config.",
       "export default defineBuildCustomization({",
-      `  preConnectorInstall: (recipe) => recipe.withSecretVariable("PIP_INDEX_URL", ${JSON.stringify(INDEX_SECRET_ID)}),`,
+      "  preConnectorInstall: (recipe) =>",
+      "    recipe",
+      `      .withSecretVariable("PIP_INDEX_URL", ${JSON.stringify(INDEX_SECRET_ID)})`,
+      `      .withSecretVariable("PIP_TRUSTED_HOST", ${JSON.stringify(TRUSTED_HOST_SECRET_ID)}),`,
       "});",
       "",
     ].join("\n"),

@@ -8,10 +8,17 @@ import { normalizeProjectName, type SyntheticPackage } from "./wheels.ts";
 export interface PackageIndex {
   /** `http://127.0.0.1:<port>/simple/` */
   readonly url: string;
+  /** `127.0.0.1`, for PIP_TRUSTED_HOST. */
+  readonly host: string;
   /** Requests served so far, by kind. */
   readonly counters: { pages: number; files: number; notFound: number; bytes: number };
   close(): Promise<void>;
 }
+
+// The headers PyPI sends (pypi.org/simple pages, files.pythonhosted.org files): pip's HTTP cache
+// keeps downloaded wheels under ~/.cache/pip/http, in a layer or in a cache mount, as it would with PyPI.
+const PAGE_CACHE_CONTROL = "max-age=600, public";
+const FILE_CACHE_CONTROL = "max-age=365000000, immutable, public";
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -33,9 +40,9 @@ export async function startPackageIndex(dir: string, packages: readonly Syntheti
   const counters = { pages: 0, files: 0, notFound: 0, bytes: 0 };
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? "/").split("?")[0] ?? "/");
-    const send = (status: number, type: string, body: Buffer | string) => {
+    const send = (status: number, type: string, body: Buffer | string, cacheControl?: string) => {
       const data = typeof body === "string" ? Buffer.from(body) : body;
-      res.writeHead(status, { "Content-Type": type, "Content-Length": data.length });
+      res.writeHead(status, { "Content-Type": type, "Content-Length": data.length, ...(cacheControl ? { "Cache-Control": cacheControl } : {}) });
       res.end(req.method === "HEAD" ? undefined : data);
       if (status === 404) counters.notFound++;
       else counters.bytes += data.length;
@@ -58,14 +65,14 @@ export async function startPackageIndex(dir: string, packages: readonly Syntheti
       if (!found) return send(404, "text/plain", `no project ${name}\n`);
       counters.pages++;
       const links = found.map((p) => `<a href="/files/${encodeURIComponent(p.file)}#sha256=${p.sha256}" data-requires-python="&gt;=3.8">${escapeHtml(p.file)}</a><br/>`);
-      return send(200, "text/html", `<!DOCTYPE html>\n<html><body>\n<h1>Links for ${escapeHtml(name)}</h1>\n${links.join("\n")}\n</body></html>\n`);
+      return send(200, "text/html", `<!DOCTYPE html>\n<html><body>\n<h1>Links for ${escapeHtml(name)}</h1>\n${links.join("\n")}\n</body></html>\n`, PAGE_CACHE_CONTROL);
     }
     const file = /^\/files\/([^/]+)$/.exec(path);
     if (file) {
       const data = files.get(file[1] as string);
       if (!data) return send(404, "text/plain", "no such file\n");
       counters.files++;
-      return send(200, "application/octet-stream", data);
+      return send(200, "application/octet-stream", data, FILE_CACHE_CONTROL);
     }
     return send(404, "text/plain", "not found\n");
   });
@@ -76,6 +83,7 @@ export async function startPackageIndex(dir: string, packages: readonly Syntheti
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/simple/`,
+    host: "127.0.0.1",
     counters,
     close: () =>
       new Promise<void>((resolve) => {

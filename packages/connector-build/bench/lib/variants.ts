@@ -13,8 +13,9 @@ export interface VariantInput {
  * Adaptations, the same for all three (everything else is the seed's text):
  * - `FROM python:3.9-slim` / `python:3.9.11-alpine3.15` → the fixture root image (Python 3.11 on
  *   Debian bookworm, by digest): Docker Hub is unreachable.
- * - `ARG PIP_INDEX_URL` after each FROM that runs pip: pip reads it from the environment, so the
- *   `pip install` lines stay as in the seed and resolve against the loopback index.
+ * - `ARG PIP_INDEX_URL` and `ARG PIP_TRUSTED_HOST` after each FROM that runs pip: pip reads them
+ *   from the environment, so the `pip install` lines stay as in the seed and resolve against the
+ *   loopback index; the trusted host makes pip keep its HTTP cache as it does for https PyPI.
  * - "bash is installed for more convenient debugging": bash is already in the fixture image, so
  *   `apt-get update && apt-get install -y bash` / `apk add bash` become a check that it is there
  *   (no package mirror in the timing; this favours the variants, not the common build).
@@ -38,6 +39,7 @@ export function variantDockerfile(variant: VariantId, input: VariantInput): stri
       return [
         `FROM ${rootImage}`,
         "ARG PIP_INDEX_URL",
+        "ARG PIP_TRUSTED_HOST",
         "# Bash is installed for more convenient debugging. (Already in the fixture root image: checked.)",
         "RUN command -v bash",
         "WORKDIR /airbyte/integration_code",
@@ -54,6 +56,7 @@ export function variantDockerfile(variant: VariantId, input: VariantInput): stri
         "# build and load all requirements",
         "FROM base as builder",
         "ARG PIP_INDEX_URL",
+        "ARG PIP_TRUSTED_HOST",
         "WORKDIR /airbyte/integration_code",
         "# upgrade pip to the latest version (apk upgrade/tzdata/build-base: tzdata is in the fixture image, checked)",
         "RUN test -e /usr/share/zoneinfo/Etc/UTC \\",
@@ -81,6 +84,7 @@ export function variantDockerfile(variant: VariantId, input: VariantInput): stri
       return [
         `FROM ${rootImage}`,
         "ARG PIP_INDEX_URL",
+        "ARG PIP_TRUSTED_HOST",
         "# Bash is installed for more convenient debugging. (Already in the fixture root image: checked.)",
         "RUN command -v bash",
         "WORKDIR /airbyte/integration_code",

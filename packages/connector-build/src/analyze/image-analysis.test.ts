@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => f?.cleanup());
 
 it("builds the seed's three env tables from each image's environment", () => {
-  const envs = new Map([
+  const envs = new Map<string, Record<string, string>>([
     ["i1", { A: "1", B: "x", ONLY1: "o" }],
     ["i2", { A: "1", B: "y" }],
     ["i3", { A: "1", B: "x", ONLY3: "p=q" }],

@@ -12,7 +12,7 @@ export interface AnalyzeCommandOptions {
   language?: string | string[];
   /** Support levels to select, comma-separated or repeated (default certified). */
   supportLevel?: string | string[];
-  /** Print `{ repository?, images? }` as JSON. */
+  /** Print the repository report as one JSON document (`{selected, variants, ...}`), with `images` added when analysed. */
   json?: boolean;
   /** Print Markdown (the default). */
   markdown?: boolean;
@@ -73,7 +73,8 @@ export async function analyzeCommand(root: string | undefined, opts: AnalyzeComm
   }
 
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...(repository ? { repository } : {}), ...(images ? { images } : {}) }, null, 2)}\n`);
+    // The repository report is the document itself ({"selected", "variants", ...}); images join it.
+    process.stdout.write(`${JSON.stringify({ ...(repository ?? {}), ...(images ? { images } : {}) }, null, 2)}\n`);
   } else {
     const parts: string[] = [];
     if (repository) parts.push(renderAnalysisMarkdown(repository));

@@ -139,6 +139,33 @@ function buildProgram(): Command {
     .option("--dry-run", "print the diff and change nothing")
     .option("--json", "print the migration plan as JSON")
     .action(async (dir, opts) => (await import("./migrate-command.ts")).migrateCommand(dir, opts));
+  program
+    .command("compare")
+    .description(
+      "compare two images by behaviour: environment (printenv, HOSTNAME/TRACEPARENT/OTEL_TRACE_PARENT ignored), entrypoint, cmd, workdir, user, labels, platform, Python and pip versions, system packages (dpkg/apk), Python distributions, spec output; exit 0 when identical, 1 when they differ, 2 when an image cannot be found",
+    )
+    .argument("<image-a>", "image reference: repo:tag, registry/repo@sha256:…, or an image id (looked up in the local Docker, pulled when absent)")
+    .argument("<image-b>", "the image to compare it with (same forms)")
+    .addOption(new Option("--engine <engine>", "engine running the images: references are resolved in the local Docker").choices(["docker"]).default("docker"))
+    .option("--platform <platform>", "platform pulled when an image is not in the local Docker (a local image's own platform is used)", "linux/amd64")
+    .option("--ignore-env <name>", "also ignore this environment variable (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--json", "print the comparison as JSON")
+    .action(async (imageA, imageB, opts) => (await import("./compare-command.ts")).compareCommand(imageA, imageB, opts));
+  program
+    .command("analyze")
+    .description(
+      "group connectors' Dockerfiles into variants (the 2023 analysis notebook); with --images/--image also compare images: env vars common to all, same name with different values, image-specific, and system packages added over the base images. Markdown on stdout (or --json); exit 1 when an image could not be read",
+    )
+    .argument("[root]", "an Airbyte checkout (its airbyte-integrations/connectors is walked) or a folder of connectors")
+    .option("--language <languages>", "languages to select, comma-separated (default: python,low-code)")
+    .option("--support-level <levels>", "support levels to select, comma-separated (default: certified)")
+    .option("--images", "analyse each variant's example image (<dockerRepository>:<dockerImageTag>) against the variants' FROM images")
+    .option("--image <ref>", "analyse this image too, by reference (repeatable); no root needed", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--base-image <ref>", "base image whose packages are subtracted (repeatable; default: the variants' FROM images)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--platform <platform>", "platform pulled when an image is not in the local Docker", "linux/amd64")
+    .option("--json", "print { repository, images } as JSON")
+    .option("--markdown", "print Markdown (the default)")
+    .action(async (root, opts) => (await import("./analyze-command.ts")).analyzeCommand(root, opts));
   return program;
 }
 

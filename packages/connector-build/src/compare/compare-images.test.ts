@@ -84,7 +84,7 @@ describe("compareImages (real Docker)", () => {
     const raw = await compareImages(f.engine, f.a, f.a, { ignoreEnv: [] });
     expect(raw.identical).toBe(false);
     expect(raw.differences).toHaveLength(1);
-    const env = raw.differences[0] as Extract<ImageDifference, { aspect: "env" }>;
+    const env = raw.differences[0] as Extract<ImageDifference, { kind: "entries" }>;
     expect(Object.keys(env.changed)).toEqual(["HOSTNAME"]);
     expect(env.added).toEqual({});
     expect(env.removed).toEqual({});

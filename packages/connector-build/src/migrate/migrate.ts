@@ -34,7 +34,7 @@ const DOCKERFILE_ONLY_ENV = new Set(["WORKDIR", "CODE_PATH"]);
 const PACKAGE_INSTALL = /^(?:apt-get update|apt-get install( -y| --yes| --no-install-recommends)* (bash|tzdata|build-essential|build-base)( (bash|tzdata|build-essential|build-base))*|rm -rf \/var\/lib\/apt\/lists\/\*|apk (--no-cache )?(upgrade|add( --no-cache)? (bash|tzdata|build-base)( (bash|tzdata|build-base))*)|pip install (--upgrade|-U) pip|python -m pip install (--upgrade|-U) pip|echo "?Etc\/UTC"? > \/etc\/timezone)$/;
 
 function pipInstall(cmd: string): boolean {
-  return /^(python -m )?pip3? install( --no-cache-dir| --prefix=\S+| -q)* (\.|-r requirements\.txt|\.\[main\])$/.test(cmd);
+  return /^(python -m )?pip3? install( --no-cache-dir| --no-build-isolation| --prefix=\S+| -q)* (\.|-r requirements\.txt|\.\[main\])$/.test(cmd);
 }
 
 /** Classifies a Dockerfile against the common build; refuses with every reason what it cannot express. */

@@ -1,0 +1,744 @@
+// `pnpm bench`: build-performance benchmark of the common build against the seed's Dockerfile
+// variants, on the local Docker engine. Not a test: it measures, prints a table, evaluates targets
+// and writes JSON under <repo>/bench/results/. Settings: see bench/lib/config.ts (BENCH_* variables).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
+import { loadCatalog } from "../src/catalog-source.ts";
+import { buildConnectors, type BuildOutput, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
+import { DockerEngine } from "../src/engines/docker-engine.ts";
+import { renderDockerfile } from "../src/engines/dockerfile.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "../src/engines/engine.ts";
+import { writeFileAtomic } from "../src/fs-atomic.ts";
+import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
+import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
+import {
+  INDEX_SECRET_ID,
+  TRUSTED_HOST_SECRET_ID,
+  SYNTHETIC_CONNECTOR,
+  SYNTHETIC_PACKAGE_DIR,
+  SYNTHETIC_REPOSITORY,
+  SYNTHETIC_VERSION_TAG,
+  applyCodeChange,
+  applyDependencyChange,
+  writeFleetConnector,
+  writeSyntheticConnector,
+} from "./lib/connectors.ts";
+import { BenchError, DOCKER, dockerBuild, dockerServerVersion, imageSize, pruneBuildCache, removeImages, runSpec } from "./lib/docker.ts";
+import { startPackageIndex, type PackageIndex } from "./lib/index-server.ts";
+import { killTrackedProcesses, run, tail } from "./lib/proc.ts";
+import { megabytes, ratio, seconds, summarize, type Summary } from "./lib/stats.ts";
+import { variantDockerfile, type VariantId } from "./lib/variants.ts";
+import { generateSyntheticWheels, type SyntheticWheels } from "./lib/wheels.ts";
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const PACKAGE_DIR = resolve(BENCH_DIR, "..");
+const REPO_ROOT = resolve(PACKAGE_DIR, "../..");
+const PLATFORM: Platform = "linux/amd64";
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: temporary folder, index server, images, child processes.
+
+const cleanups: Array<{ what: string; fn: () => Promise<void> | void }> = [];
+let cleaningUp = false;
+
+async function runCleanups(): Promise<void> {
+  if (cleaningUp) return;
+  cleaningUp = true;
+  while (cleanups.length > 0) {
+    const c = cleanups.pop();
+    if (!c) break;
+    try {
+      await c.fn();
+    } catch (error) {
+      log(`cleanup (${c.what}) failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping (processes started by the benchmark: ${killTrackedProcesses()} signalled), cleaning up`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// An engine wrapper that times `build` alone (buildConnectors also loads hooks, runs `spec` and tags).
+
+class TimedEngine implements Engine {
+  readonly name = "docker" as const;
+  /** Build wall time by image reference. */
+  readonly buildMs = new Map<string, number>();
+  constructor(private readonly inner: Engine) {}
+  async build(request: BuildRequest): Promise<BuiltImage> {
+    const started = performance.now();
+    const image = await this.inner.build(request);
+    this.buildMs.set(image.ref, performance.now() - started);
+    return image;
+  }
+  run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult> {
+    return this.inner.run(image, argv, options);
+  }
+  inspect(image: BuiltImage): Promise<ImageConfig> {
+    return this.inner.inspect(image);
+  }
+  exportOci(images: readonly BuiltImage[], file: string): Promise<void> {
+    return this.inner.exportOci(images, file);
+  }
+  loadIntoDocker(image: BuiltImage, tag: string): Promise<string> {
+    return this.inner.loadIntoDocker(image, tag);
+  }
+  publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
+    return this.inner.publish(images, reference);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic connector: four ways, three phases.
+
+type WayId = "variant-1" | "variant-2" | "variant-3" | "common";
+interface Way {
+  readonly id: WayId;
+  readonly label: string;
+  readonly variant?: VariantId;
+}
+const WAYS: readonly Way[] = [
+  { id: "variant-1", label: "seed variant 1", variant: 1 },
+  { id: "variant-2", label: "seed variant 2", variant: 2 },
+  { id: "variant-3", label: "seed variant 3", variant: 3 },
+  { id: "common", label: "common build" },
+];
+type Phase = "cold" | "code" | "deps";
+const PHASES: readonly Phase[] = ["cold", "code", "deps"];
+
+interface BuildMeasurement {
+  /** The image build alone: `docker build` for a variant, the engine's build for the common build. */
+  buildMs: number;
+  /** What a developer waits for: build + `spec` check (+ tag): for the common build, the whole buildConnectors call. */
+  totalMs: number;
+  imageId: string;
+  steps: number;
+  cachedSteps: number;
+  /** Wheels fetched from the index during the build. */
+  downloads: number;
+  /** Dependencies the image's `spec` imported. */
+  dependenciesImported: number;
+}
+
+interface WayRepetition {
+  repetition: number;
+  order: number;
+  cold: BuildMeasurement;
+  code: BuildMeasurement;
+  deps: BuildMeasurement;
+  sizeBytes: number;
+}
+
+interface WayResult {
+  id: WayId;
+  label: string;
+  dockerfile: string;
+  repetitions: WayRepetition[];
+  buildMs: Record<Phase, Summary>;
+  totalMs: Record<Phase, Summary>;
+  sizeBytes: Summary;
+}
+
+interface SyntheticContext {
+  readonly config: BenchConfig;
+  readonly work: string;
+  readonly index: PackageIndex;
+  readonly wheels: SyntheticWheels;
+  readonly catalog: BaseImageCatalog;
+  readonly baseImage: string;
+  readonly rootImage: string;
+  readonly engine: TimedEngine;
+  /** Images each way built, removed before its next cold build. */
+  readonly images: Map<string, string[]>;
+}
+
+function dependencyCount(message: Record<string, unknown>): number {
+  const spec = message.spec as { connectionSpecification?: Record<string, unknown> } | undefined;
+  const n = spec?.connectionSpecification?.["x-dependencies"];
+  return typeof n === "number" ? n : -1;
+}
+
+function firstFailure(results: readonly ConnectorBuildResult[]): ConnectorBuildResult | undefined {
+  return results.find((r) => r.status !== "success");
+}
+
+async function buildWay(ctx: SyntheticContext, way: Way, dir: string, expectedDependencies: number): Promise<BuildMeasurement> {
+  const downloadsBefore = ctx.index.counters.files;
+  let m: BuildMeasurement;
+  if (way.variant !== undefined) {
+    const started = performance.now();
+    const built = await dockerBuild({
+      contextDir: dir,
+      dockerfile: join(dir, "Dockerfile"),
+      tag: `${SYNTHETIC_REPOSITORY}:seed-${way.id}`,
+      buildArgs: { PIP_INDEX_URL: ctx.index.url, PIP_TRUSTED_HOST: ctx.index.host },
+      workDir: ctx.work,
+    });
+    const spec = await runSpec(built.imageId);
+    m = {
+      buildMs: built.ms,
+      totalMs: performance.now() - started,
+      imageId: built.imageId,
+      steps: built.steps,
+      cachedSteps: built.cachedSteps,
+      downloads: 0,
+      dependenciesImported: dependencyCount(spec.message),
+    };
+  } else {
+    const started = performance.now();
+    const results = await buildConnectors([dir], {
+      engine: ctx.engine,
+      catalog: ctx.catalog,
+      platforms: [PLATFORM],
+      output: { kind: "docker" },
+      secrets: { [INDEX_SECRET_ID]: ctx.index.url, [TRUSTED_HOST_SECRET_ID]: ctx.index.host },
+    });
+    const totalMs = performance.now() - started;
+    const failed = firstFailure(results);
+    if (failed || !results[0]) throw new BenchError(`common build of ${dir} failed: ${failed?.error?.code ?? "?"}: ${failed?.error?.message ?? "no result"}`);
+    const platform = results[0].platforms[0];
+    if (!platform) throw new BenchError(`common build of ${dir} returned no image`);
+    const buildMs = ctx.engine.buildMs.get(platform.imageId);
+    if (buildMs === undefined) throw new BenchError(`no build time recorded for ${platform.imageId}`);
+    const steps = platform.cache?.steps ?? [];
+    const spec = await runSpec(platform.imageId); // not timed: buildConnectors already ran spec
+    m = {
+      buildMs,
+      totalMs,
+      imageId: platform.imageId,
+      steps: steps.length,
+      cachedSteps: steps.filter((s) => s.cached).length,
+      downloads: 0,
+      dependenciesImported: dependencyCount(spec.message),
+    };
+  }
+  m.downloads = ctx.index.counters.files - downloadsBefore;
+  const images = ctx.images.get(way.id) ?? [];
+  images.push(m.imageId);
+  ctx.images.set(way.id, images);
+  if (m.dependenciesImported !== expectedDependencies) {
+    throw new BenchError(`${way.label}: the image's spec imported ${m.dependenciesImported} dependencies, expected ${expectedDependencies}: the build did not install what setup.py declares`);
+  }
+  return m;
+}
+
+function wayTags(way: Way): string[] {
+  return way.variant !== undefined ? [`${SYNTHETIC_REPOSITORY}:seed-${way.id}`] : [`${SYNTHETIC_REPOSITORY}:${SYNTHETIC_VERSION_TAG}`];
+}
+
+async function measureWay(ctx: SyntheticContext, way: Way, repetition: number, order: number): Promise<WayRepetition> {
+  const parent = join(ctx.work, "synthetic", `rep-${repetition}`, way.id);
+  mkdirSync(parent, { recursive: true });
+  const requirements = ctx.wheels.packages.map((p) => `${p.project}==${p.version}`);
+  const dir = writeSyntheticConnector(parent, { baseImage: ctx.baseImage, requirements });
+  if (way.variant !== undefined) {
+    writeFileSync(join(dir, "Dockerfile"), variantDockerfile(way.variant, { rootImage: ctx.rootImage, technicalName: SYNTHETIC_CONNECTOR, packageDir: SYNTHETIC_PACKAGE_DIR, version: SYNTHETIC_VERSION_TAG }));
+  }
+  // Cold: no image of this way, no BuildKit cache at all (cache mounts included). The root image stays.
+  await removeImages([...(ctx.images.get(way.id) ?? []), ...wayTags(way)]);
+  ctx.images.set(way.id, []);
+  await pruneBuildCache();
+  const n = ctx.wheels.packages.length;
+  const cold = await buildWay(ctx, way, dir, n);
+  const sizeBytes = await imageSize(cold.imageId);
+  applyCodeChange(dir, SYNTHETIC_PACKAGE_DIR, `rep-${repetition}-${way.id}`);
+  const code = await buildWay(ctx, way, dir, n);
+  applyDependencyChange(dir, [...requirements, `${ctx.wheels.extra.project}==${ctx.wheels.extra.version}`]);
+  const deps = await buildWay(ctx, way, dir, n + 1);
+  log(
+    `  ${way.label.padEnd(15)} cold ${seconds(cold.buildMs)}, code-only ${seconds(code.buildMs)} (${code.cachedSteps}/${code.steps} steps cached), ` +
+      `dependency change ${seconds(deps.buildMs)} (${deps.downloads} wheels fetched), ${megabytes(sizeBytes)}`,
+  );
+  return { repetition, order, cold, code, deps, sizeBytes };
+}
+
+async function commonDockerfile(ctx: SyntheticContext): Promise<string> {
+  const dir = writeSyntheticConnector(join(ctx.work, "synthetic", "render"), { baseImage: ctx.baseImage, requirements: ctx.wheels.packages.map((p) => `${p.project}==${p.version}`) });
+  const prepared = await prepareConnector(dir, ctx.catalog);
+  return renderDockerfile(await pythonConnectorRecipe(prepared, PLATFORM)).dockerfile;
+}
+
+async function runSynthetic(ctx: SyntheticContext): Promise<{ ways: WayResult[] }> {
+  const byWay = new Map<WayId, WayRepetition[]>(WAYS.map((w) => [w.id, []]));
+  for (let rep = 0; rep < ctx.config.repetitions; rep++) {
+    // Rotate the order each repetition so drift (page cache, other load) does not favour one way.
+    const order = WAYS.map((_, i) => WAYS[(i + rep) % WAYS.length] as Way);
+    log(`synthetic connector, repetition ${rep + 1}/${ctx.config.repetitions} (order: ${order.map((w) => w.id).join(", ")})`);
+    for (const [i, way] of order.entries()) byWay.get(way.id)?.push(await measureWay(ctx, way, rep, i));
+  }
+  const common = await commonDockerfile(ctx);
+  const ways = WAYS.map((way): WayResult => {
+    const reps = byWay.get(way.id) ?? [];
+    const phase = (key: "buildMs" | "totalMs") => Object.fromEntries(PHASES.map((p) => [p, summarize(reps.map((r) => r[p][key]))])) as Record<Phase, Summary>;
+    return {
+      id: way.id,
+      label: way.label,
+      dockerfile:
+        way.variant !== undefined
+          ? variantDockerfile(way.variant, { rootImage: ctx.rootImage, technicalName: SYNTHETIC_CONNECTOR, packageDir: SYNTHETIC_PACKAGE_DIR, version: SYNTHETIC_VERSION_TAG })
+          : common,
+      repetitions: reps,
+      buildMs: phase("buildMs"),
+      totalMs: phase("totalMs"),
+      sizeBytes: summarize(reps.map((r) => r.sizeBytes)),
+    };
+  });
+  return { ways };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fleet: N copies of a small connector on one base, built together.
+
+interface FleetRun {
+  n: number;
+  repetitions: Array<{ totalMs: number; perConnectorMs: number; connectorMs: number[]; engineBuildMs: number[] }>;
+  totalMs: Summary;
+  perConnectorMs: Summary;
+}
+
+async function runFleet(config: BenchConfig, work: string, catalog: BaseImageCatalog, baseImage: string, fleetImages: string[]): Promise<FleetRun[]> {
+  const largest = Math.max(...config.fleetSizes);
+  const parent = join(work, "fleet");
+  mkdirSync(parent, { recursive: true });
+  const example = join(REPO_ROOT, "examples", "source-hello");
+  const dirs = Array.from({ length: largest }, (_, i) => writeFleetConnector(parent, example, `source-fleet-${String(i + 1).padStart(3, "0")}`, baseImage));
+  const output: BuildOutput = config.fleetOutput === "docker" ? { kind: "docker" } : { kind: "none" };
+  const tags = dirs.map((d) => `airbyte-bench/${d.split("/").at(-1) as string}:0.1.0`);
+  const runs: FleetRun[] = config.fleetSizes.map((n) => ({ n, repetitions: [], totalMs: summarize([]), perConnectorMs: summarize([]) }));
+  for (let rep = 0; rep < config.repetitions; rep++) {
+    for (const fleetRun of runs) {
+      const { n } = fleetRun;
+      await removeImages([...fleetImages.splice(0), ...(config.fleetOutput === "docker" ? tags : [])]);
+      await pruneBuildCache();
+      const engine = new TimedEngine(new DockerEngine());
+      const started = performance.now();
+      const results = await buildConnectors(dirs.slice(0, n), { engine, catalog, platforms: [PLATFORM], output, concurrency: config.fleetConcurrency });
+      const totalMs = performance.now() - started;
+      fleetImages.push(...results.flatMap((r) => r.platforms.map((p) => p.imageId)));
+      const failed = firstFailure(results);
+      if (failed) throw new BenchError(`fleet of ${n}: ${failed.connector} failed: ${failed.error?.code ?? "?"}: ${failed.error?.message ?? ""}`);
+      fleetRun.repetitions.push({
+        totalMs,
+        perConnectorMs: totalMs / n,
+        connectorMs: results.map((r) => r.durationMs),
+        engineBuildMs: [...engine.buildMs.values()],
+      });
+      log(`  fleet of ${String(n).padStart(2)} (repetition ${rep + 1}/${config.repetitions}): ${seconds(totalMs)}, ${seconds(totalMs / n)} per connector`);
+    }
+  }
+  for (const r of runs) {
+    r.totalMs = summarize(r.repetitions.map((x) => x.totalMs));
+    r.perConnectorMs = summarize(r.repetitions.map((x) => x.perConnectorMs));
+  }
+  return runs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// analyzeRepository on a generated tree, in fresh child processes.
+
+interface AnalyzeChildOutput {
+  ms: number;
+  warmMs: number;
+  maxRssKiB: number;
+  maxRssBeforeKiB: number;
+  rssBeforeBytes: number;
+  sampledPeakRssBytes: number;
+  scanned: number;
+  selected: number;
+  variants: Array<{ id: string; count: number; example: string; baseImages: string[] }>;
+  withoutDockerfile: number;
+  unreadable: number;
+  problems: number;
+  firstProblems: unknown[];
+}
+
+interface AnalyzeResult {
+  connectors: number;
+  files: number;
+  generateMs: number;
+  expected: TreeExpectation;
+  check: { ok: boolean; detail: string };
+  repetitions: AnalyzeChildOutput[];
+  ms: Summary;
+  warmMs: Summary;
+  peakRssBytes: Summary;
+  peakRssIncreaseBytes: Summary;
+}
+
+function checkAnalysis(out: AnalyzeChildOutput, expected: TreeExpectation): { ok: boolean; detail: string } {
+  const wantCounts = Object.values(expected.byTemplate).sort((a, b) => a - b);
+  const gotCounts = out.variants.map((v) => v.count).sort((a, b) => a - b);
+  const problems: string[] = [];
+  if (out.scanned !== expected.connectors) problems.push(`scanned ${out.scanned}, expected ${expected.connectors}`);
+  if (out.selected !== expected.selected) problems.push(`selected ${out.selected}, expected ${expected.selected}`);
+  if (JSON.stringify(gotCounts) !== JSON.stringify(wantCounts)) problems.push(`variant sizes ${JSON.stringify(gotCounts)}, expected ${JSON.stringify(wantCounts)}`);
+  if (out.withoutDockerfile !== expected.withoutDockerfile) problems.push(`${out.withoutDockerfile} without Dockerfile, expected ${expected.withoutDockerfile}`);
+  if (out.unreadable !== 0) problems.push(`${out.unreadable} unreadable Dockerfiles, expected 0`);
+  return problems.length === 0
+    ? { ok: true, detail: `${out.scanned} scanned, ${out.selected} selected, ${out.variants.length} variants, ${out.withoutDockerfile} without Dockerfile: as generated` }
+    : { ok: false, detail: problems.join("; ") };
+}
+
+async function runAnalyze(config: BenchConfig, work: string): Promise<AnalyzeResult> {
+  const root = join(work, "analyze-tree");
+  const genStarted = performance.now();
+  const expected = writeAnalyzeTree(root, config.analyzeConnectors);
+  const generateMs = performance.now() - genStarted;
+  log(`analyze: generated ${expected.connectors} connectors (${expected.files} files) in ${seconds(generateMs)}`);
+  const repetitions: AnalyzeChildOutput[] = [];
+  const child = join(BENCH_DIR, "analyze-child.ts");
+  for (let rep = 0; rep < config.repetitions; rep++) {
+    const result = await run(process.execPath, ["--import", "tsx", child, root], { cwd: PACKAGE_DIR });
+    const line = result.stdout.trim().split("\n").at(-1) ?? "";
+    if (result.exitCode !== 0 || !line.startsWith("{")) {
+      throw new BenchError(`analyze child process exited ${result.exitCode}:\n${tail(`${result.stdout}\n${result.stderr}`, 15)}`);
+    }
+    const out = JSON.parse(line) as AnalyzeChildOutput;
+    repetitions.push(out);
+    log(`  analyze (repetition ${rep + 1}/${config.repetitions}): ${seconds(out.ms)} (second call ${seconds(out.warmMs)}), peak RSS ${megabytes(out.maxRssKiB * 1024)}`);
+  }
+  const first = repetitions[0];
+  const check = first ? checkAnalysis(first, expected) : { ok: false, detail: "no repetition" };
+  if (!check.ok) log(`analyze: WARNING the report differs from what was generated: ${check.detail}`);
+  return {
+    connectors: expected.connectors,
+    files: expected.files,
+    generateMs,
+    expected,
+    check,
+    repetitions,
+    ms: summarize(repetitions.map((r) => r.ms)),
+    warmMs: summarize(repetitions.map((r) => r.warmMs)),
+    peakRssBytes: summarize(repetitions.map((r) => r.maxRssKiB * 1024)),
+    peakRssIncreaseBytes: summarize(repetitions.map((r) => (r.maxRssKiB - r.maxRssBeforeKiB) * 1024)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets and report.
+
+interface Target {
+  id: string;
+  description: string;
+  status: "PASS" | "MISS" | "SKIP";
+  figures: string;
+}
+
+function bestVariant(ways: readonly WayResult[], pick: (w: WayResult) => number): WayResult | undefined {
+  let best: WayResult | undefined;
+  for (const w of ways) if (w.id !== "common" && (best === undefined || pick(w) < pick(best))) best = w;
+  return best;
+}
+
+function spread(s: Summary): string {
+  return s.values.length > 1 ? ` [${seconds(s.min)}–${seconds(s.max)}]` : "";
+}
+
+function evaluateTargets(synthetic: { ways: WayResult[] } | undefined, fleet: FleetRun[] | undefined, analyze: AnalyzeResult | undefined): Target[] {
+  const targets: Target[] = [];
+  const common = synthetic?.ways.find((w) => w.id === "common");
+  if (synthetic && common) {
+    const cold = common.buildMs.cold.median;
+    const code = common.buildMs.code.median;
+    const deps = common.buildMs.deps.median;
+    const bestCode = bestVariant(synthetic.ways, (w) => w.buildMs.code.median) as WayResult;
+    const bestDeps = bestVariant(synthetic.ways, (w) => w.buildMs.deps.median) as WayResult;
+    const share = code / cold;
+    targets.push({
+      id: "code-only-rebuild",
+      description: "code-only rebuild ≤ 5 % of the common build's cold build, and no slower than the best variant",
+      status: share <= 0.05 && code <= bestCode.buildMs.code.median ? "PASS" : "MISS",
+      figures:
+        `common ${seconds(code)}${spread(common.buildMs.code)} = ${(share * 100).toFixed(1)} % of its cold build ${seconds(cold)} (limit 5 % = ${seconds(cold * 0.05)}); ` +
+        `best variant: ${bestCode.label} ${seconds(bestCode.buildMs.code.median)}${spread(bestCode.buildMs.code)} (${ratio(code, bestCode.buildMs.code.median)})`,
+    });
+    targets.push({
+      id: "dependency-rebuild",
+      description: "dependency-change rebuild no slower than the best variant",
+      status: deps <= bestDeps.buildMs.deps.median ? "PASS" : "MISS",
+      figures: `common ${seconds(deps)}${spread(common.buildMs.deps)}; best variant: ${bestDeps.label} ${seconds(bestDeps.buildMs.deps.median)}${spread(bestDeps.buildMs.deps)} (${ratio(deps, bestDeps.buildMs.deps.median)})`,
+    });
+  } else {
+    targets.push({ id: "code-only-rebuild", description: "code-only rebuild ≤ 5 % of cold and no slower than the best variant", status: "SKIP", figures: "synthetic section not run" });
+    targets.push({ id: "dependency-rebuild", description: "dependency-change rebuild no slower than the best variant", status: "SKIP", figures: "synthetic section not run" });
+  }
+  const one = fleet?.find((f) => f.n === 1);
+  const twenty = fleet?.find((f) => f.n === 20);
+  if (one && twenty) {
+    targets.push({
+      id: "fleet-20",
+      description: "fleet of 20 ≤ 3× one cold build",
+      status: twenty.totalMs.median <= 3 * one.totalMs.median ? "PASS" : "MISS",
+      figures: `fleet of 20 ${seconds(twenty.totalMs.median)}${spread(twenty.totalMs)} = ${ratio(twenty.totalMs.median, one.totalMs.median)} one cold build (${seconds(one.totalMs.median)}${spread(one.totalMs)}); limit ${seconds(3 * one.totalMs.median)}`,
+    });
+  } else {
+    targets.push({ id: "fleet-20", description: "fleet of 20 ≤ 3× one cold build", status: "SKIP", figures: "fleet sizes 1 and 20 not both measured" });
+  }
+  if (analyze) {
+    targets.push({
+      id: "analyze-2000",
+      description: `analyze of ${analyze.connectors.toLocaleString("en")} connectors < 2 s`,
+      status: analyze.ms.median < 2000 && analyze.connectors >= 2000 && analyze.check.ok ? "PASS" : "MISS",
+      figures: `${seconds(analyze.ms.median)}${spread(analyze.ms)} in a fresh process, peak RSS ${megabytes(analyze.peakRssBytes.median)}${analyze.check.ok ? "" : `; report check failed: ${analyze.check.detail}`}`,
+    });
+  } else {
+    targets.push({ id: "analyze-2000", description: "analyze of 2,000 connectors < 2 s", status: "SKIP", figures: "analyze section not run" });
+  }
+  return targets;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r, ri) => {
+    const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+    return ri === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+  }).join("\n");
+}
+
+function printReport(config: BenchConfig, results: Results): void {
+  const out: string[] = [];
+  const s = results.synthetic;
+  if (s) {
+    const ways = s.ways;
+    const best = (pick: (w: WayResult) => number) => pick(bestVariant(ways, pick) as WayResult);
+    const bestCold = best((w) => w.buildMs.cold.median);
+    const bestCode = best((w) => w.buildMs.code.median);
+    const bestDeps = best((w) => w.buildMs.deps.median);
+    const bestSize = best((w) => w.sizeBytes.median);
+    const d = s.dependencies;
+    out.push(
+      "",
+      `Synthetic connector: ${d.count} dependencies from a loopback index (${megabytes(d.wheelBytes)} of wheels, ${d.files} files / ${megabytes(d.installedBytes)} installed), ` +
+        `median of ${config.repetitions}; build time (docker build / engine build), ratio to the best seed variant`,
+      table([
+        ["way", "cold build", "", "code-only rebuild", "", "dependency rebuild", "", "image size", "", "over root"],
+        ...ways.map((w) => [
+          w.label,
+          seconds(w.buildMs.cold.median),
+          ratio(w.buildMs.cold.median, bestCold),
+          seconds(w.buildMs.code.median),
+          ratio(w.buildMs.code.median, bestCode),
+          seconds(w.buildMs.deps.median),
+          ratio(w.buildMs.deps.median, bestDeps),
+          megabytes(w.sizeBytes.median),
+          ratio(w.sizeBytes.median, bestSize),
+          `+${megabytes(w.sizeBytes.median - s.rootImageBytes)}`,
+        ]),
+      ]),
+      "",
+      "Same builds, end to end (build + spec check + tag; the common build's whole buildConnectors call):",
+      table([
+        ["way", "cold", "code-only", "dependency", "wheels fetched (cold/code/deps)"],
+        ...ways.map((w) => {
+          const r = w.repetitions[0];
+          return [w.label, seconds(w.totalMs.cold.median), seconds(w.totalMs.code.median), seconds(w.totalMs.deps.median), r ? `${r.cold.downloads}/${r.code.downloads}/${r.deps.downloads}` : "–"];
+        }),
+      ]),
+    );
+  }
+  if (results.fleet) {
+    const one = results.fleet.runs.find((f) => f.n === 1);
+    out.push(
+      "",
+      `Fleet: copies of examples/source-hello on one base, buildConnectors concurrency ${config.fleetConcurrency}, output ${config.fleetOutput}, cold BuildKit cache each time, median of ${config.repetitions}`,
+      table([
+        ["connectors", "total", "per connector", "total / one cold build"],
+        ...results.fleet.runs.map((f) => [String(f.n), seconds(f.totalMs.median), seconds(f.perConnectorMs.median), one ? ratio(f.totalMs.median, one.totalMs.median) : "–"]),
+      ]),
+    );
+  }
+  if (results.analyze) {
+    const a = results.analyze;
+    out.push(
+      "",
+      `analyzeRepository on ${a.connectors.toLocaleString("en")} generated connectors (${a.files.toLocaleString("en")} files), fresh process per repetition, median of ${config.repetitions}`,
+      table([
+        ["measure", "value"],
+        ["time (first call)", seconds(a.ms.median)],
+        ["time (second call, same process)", seconds(a.warmMs.median)],
+        ["peak RSS of the process (getrusage)", megabytes(a.peakRssBytes.median)],
+        ["peak RSS increase during the call", megabytes(a.peakRssIncreaseBytes.median)],
+        ["report check", a.check.ok ? "ok" : `MISMATCH: ${a.check.detail}`],
+      ]),
+    );
+  }
+  out.push("", "Targets");
+  for (const t of results.targets) out.push(`  ${t.status.padEnd(4)}  ${t.description}\n        ${t.figures}`);
+  out.push("", `Load average before/after: ${results.machine.loadBefore.map((l) => l.toFixed(2)).join(" ")} / ${results.machine.loadAfter.map((l) => l.toFixed(2)).join(" ")}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+interface Results {
+  schema: "airbyte-ci-bench/1";
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; kernel: string; node: string; docker: string; loadBefore: number[]; loadAfter: number[] };
+  config: Omit<BenchConfig, "sections"> & { sections: string[] };
+  notes: string[];
+  synthetic?: {
+    rootImage: string;
+    rootImageBytes: number;
+    baseImage: string;
+    indexSecretId: string;
+    dependencies: { count: number; extra: string; wheelBytes: number; installedBytes: number; files: number; modulesPerPackage: number; functionsPerModule: number };
+    ways: WayResult[];
+  };
+  fleet?: { concurrency: number; output: string; connector: string; runs: FleetRun[] };
+  analyze?: AnalyzeResult;
+  targets: Target[];
+}
+
+const NOTES = [
+  "Build times are wall times of `docker build` (variants) and of the Docker engine's build (common build, timed around Engine.build inside buildConnectors); totalMs adds the spec check and tagging.",
+  "Cold: the way's previous images removed and `docker builder prune -af` (all BuildKit cache, cache mounts included) before the build; the fixture root image stays.",
+  "Code-only change: one line appended to source_synthetic/source.py. Dependency change: one more requirement in setup.py (a package not installed before).",
+  "Variants: the seed's Dockerfiles with FROM the fixture root image, `ARG PIP_INDEX_URL`, bash/tzdata installs replaced by checks (already in the image), and variant 2's `COPY --from=builder /install/local /usr/local` (Debian's --prefix layout); see variants.ts.",
+  "Common build: buildConnectors with the local catalog; the index URL and host are build secrets exposed as PIP_INDEX_URL and PIP_TRUSTED_HOST by a preConnectorInstall hook (withSecretVariable).",
+  "The loopback index answers with PyPI's Cache-Control headers and is a pip trusted host, so pip's HTTP cache behaves as with https PyPI: in the image layer for variants 1 and 3 (builder stage for variant 2), in the cache mount for the common build.",
+  "Other Docker activity on the machine (e.g. a test suite) during the run adds noise; see the load averages.",
+];
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const config = readConfig(REPO_ROOT);
+  const loadBefore = loadavg();
+  log(
+    `config: ${config.repetitions} repetition(s), ${config.packages} synthetic packages × ${config.modulesPerPackage} modules, fleet ${config.fleetSizes.join("/")} at concurrency ${config.fleetConcurrency}, ` +
+      `analyze ${config.analyzeConnectors} connectors, sections ${[...config.sections].join(",")}${config.quick ? " (BENCH_QUICK)" : ""}`,
+  );
+
+  // Preflight: clear errors before anything is built.
+  const dockerVersion = await dockerServerVersion();
+  const rootFile = join(REPO_ROOT, ".local/fixture/root-amd64.json");
+  if (!existsSync(rootFile)) throw new BenchError(`${rootFile} does not exist: run bash scripts/bootstrap.sh (it builds the fixture root image)`);
+  const rootImage = (JSON.parse(readFileSync(rootFile, "utf8")) as { address?: string }).address;
+  if (!rootImage) throw new BenchError(`${rootFile} has no address field`);
+  const { catalog } = loadCatalog(join(REPO_ROOT, ".local/fixture/catalog.json"));
+  const baseImage = catalog.find("1.0.0")?.publishedAddress;
+  if (!baseImage) throw new BenchError("the local catalog's 1.0.0 is not published: run bash scripts/bootstrap.sh");
+  const registry = await fetch("http://127.0.0.1:5000/v2/").catch(() => undefined);
+  if (!registry?.ok) throw new BenchError("no OCI registry answers on 127.0.0.1:5000: run bash scripts/env/setup.sh");
+
+  const work = mkdtempSync(join(tmpdir(), "airbyte-ci-bench-"));
+  cleanups.push({ what: "temporary folder", fn: () => {
+      if (config.keepWork) log(`kept ${work}`);
+      else rmSync(work, { recursive: true, force: true });
+    },
+  });
+  const results: Results = {
+    schema: "airbyte-ci-bench/1",
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    durationMs: 0,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", memoryBytes: totalmem(), kernel: release(), node: process.version, docker: dockerVersion, loadBefore, loadAfter: [] },
+    config: { ...config, sections: [...config.sections] },
+    notes: NOTES,
+    targets: [],
+  };
+
+  const images = new Map<string, string[]>();
+  const fleetImages: string[] = [];
+  cleanups.push({
+    what: "images",
+    fn: async () => {
+      if (config.keepImages) return;
+      const tags = WAYS.flatMap(wayTags);
+      await removeImages([...[...images.values()].flat(), ...tags, ...fleetImages]);
+      if (config.fleetOutput === "docker") {
+        await removeImages(Array.from({ length: Math.max(...config.fleetSizes) }, (_, i) => `airbyte-bench/source-fleet-${String(i + 1).padStart(3, "0")}:0.1.0`));
+      }
+    },
+  });
+
+  if (config.sections.has("synthetic")) {
+    const genStarted = performance.now();
+    const wheels = generateSyntheticWheels(join(work, "wheels"), {
+      count: config.packages,
+      modulesPerPackage: config.modulesPerPackage,
+      functionsPerModule: config.functionsPerModule,
+      dataFilesPerPackage: 2,
+      dataFileKiB: 24,
+    });
+    const all = [...wheels.packages, wheels.extra];
+    log(`generated ${all.length} wheels (${megabytes(all.reduce((n, p) => n + p.bytes, 0))}) in ${seconds(performance.now() - genStarted)}`);
+    const index = await startPackageIndex(wheels.dir, all);
+    cleanups.push({ what: "package index", fn: () => index.close() });
+    log(`package index on ${index.url}`);
+    const ctx: SyntheticContext = { config, work, index, wheels, catalog, baseImage, rootImage, engine: new TimedEngine(new DockerEngine()), images };
+    const synthetic = await runSynthetic(ctx);
+    results.synthetic = {
+      rootImage,
+      rootImageBytes: await imageSize(rootImage),
+      baseImage,
+      indexSecretId: INDEX_SECRET_ID,
+      dependencies: {
+        count: wheels.packages.length,
+        extra: wheels.extra.project,
+        wheelBytes: wheels.packages.reduce((n, p) => n + p.bytes, 0),
+        installedBytes: wheels.packages.reduce((n, p) => n + p.installedBytes, 0),
+        files: wheels.packages.reduce((n, p) => n + p.files, 0),
+        modulesPerPackage: config.modulesPerPackage,
+        functionsPerModule: config.functionsPerModule,
+      },
+      ways: synthetic.ways,
+    };
+    await index.close();
+  }
+
+  if (config.sections.has("fleet")) {
+    log(`fleet: ${config.fleetSizes.join(", ")} connectors, concurrency ${config.fleetConcurrency}, output ${config.fleetOutput}`);
+    const runs = await runFleet(config, work, catalog, baseImage, fleetImages);
+    results.fleet = { concurrency: config.fleetConcurrency, output: config.fleetOutput, connector: "examples/source-hello (renamed copies)", runs };
+  }
+
+  if (config.sections.has("analyze")) {
+    results.analyze = await runAnalyze(config, work);
+  }
+
+  results.targets = evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze);
+  const finishedAt = new Date();
+  results.finishedAt = finishedAt.toISOString();
+  results.durationMs = finishedAt.getTime() - startedAt.getTime();
+  results.machine.loadAfter = loadavg();
+  printReport(config, results);
+
+  mkdirSync(config.resultsDir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  const suffix = config.quick ? "-quick" : "";
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const latest = join(config.resultsDir, `latest${suffix}.json`);
+  writeFileAtomic(latest, json);
+  writeFileAtomic(join(config.resultsDir, `${stamp}${suffix}.json`), json);
+  log(`results: ${latest} (and ${stamp}${suffix}.json), ${seconds(results.durationMs)} in all; docker client ${DOCKER}`);
+  return 0;
+}
+
+main()
+  .then(async (code) => {
+    await runCleanups();
+    process.exitCode = code;
+  })
+  .catch(async (error: unknown) => {
+    const message = error instanceof BenchError || error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`[bench] error: ${message}\n`);
+    killTrackedProcesses();
+    await runCleanups();
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
+  });

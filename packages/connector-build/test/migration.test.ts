@@ -1,0 +1,71 @@
+// Proving a migration: build the connector from its Dockerfile, migrate it, build it with the common
+// build, compare the two images' behaviour.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildConnectors } from "../src/connector/build-connectors.ts";
+import { compareImages } from "../src/compare/compare-images.ts";
+import { DockerEngine } from "../src/engines/docker-engine.ts";
+import { fixtureRoot, localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";
+
+const engine = new DockerEngine();
+
+describe("migrate a Dockerfile-built connector and prove nothing changed", () => {
+  it("zendesk-chat: seed variant 3 Dockerfile → common build with a generated hook, same behaviour", async () => {
+    const tag = uniqueTag("0.1.14");
+    const dir = await stageExample("source-zendesk-chat", { tag });
+    rmSync(join(dir, "build_customization.ts"));
+    // The seed's variant 3, as source-zendesk-chat had it, on the local fixture root image
+    // (pip without build isolation: no PyPI here).
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      [
+        `FROM ${fixtureRoot("amd64").address}`,
+        "# Bash is installed for more convenient debugging.",
+        "RUN apt-get update && apt-get install -y bash && rm -rf /var/lib/apt/lists/*",
+        "WORKDIR /airbyte/integration_code",
+        "COPY setup.py ./",
+        "RUN pip install --no-build-isolation .",
+        "COPY source_zendesk_chat ./source_zendesk_chat",
+        "COPY main_dev.py ./",
+        "ENV AIRBYTE_IMPL_MODULE=source_zendesk_chat AIRBYTE_IMPL_PATH=SourceZendeskChat",
+        'ENV AIRBYTE_ENTRYPOINT "python /airbyte/integration_code/main_dev.py"',
+        'ENTRYPOINT ["python", "/airbyte/integration_code/main_dev.py"]',
+        `LABEL io.airbyte.version=${tag}`,
+        "LABEL io.airbyte.name=airbyte/source-zendesk-chat",
+        "",
+      ].join("\n"),
+    );
+    const before = `airbyte/source-zendesk-chat:${tag}-dockerfile`;
+    execFileSync("/usr/bin/docker", ["build", "--network", "host", "-q", "-t", before, dir], { env: { ...process.env, DOCKER_BUILDKIT: "1" } });
+
+    const dry = await runCli(["migrate", dir, "--catalog", "local", "--dry-run"], { cwd: join(import.meta.dirname, "../../..") });
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('+  mainFileName: "main_dev.py",');
+    expect(existsSync(join(dir, "Dockerfile"))).toBe(true);
+
+    const migrated = await runCli(["migrate", dir, "--catalog", "local", "--json"], { cwd: join(import.meta.dirname, "../../..") });
+    expect(migrated.exitCode).toBe(0);
+    const plan = JSON.parse(migrated.stdout);
+    expect(existsSync(join(dir, "Dockerfile"))).toBe(false);
+    expect(readFileSync(join(dir, "build_customization.ts"), "utf8")).toContain('.withEnvVariable("AIRBYTE_IMPL_MODULE", "source_zendesk_chat")');
+    const newTag = plan.newVersion as string;
+    expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).toContain(`dockerImageTag: ${newTag}`);
+
+    const [result] = await buildConnectors([dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" } });
+    expect(result?.error).toBeUndefined();
+    const after = `airbyte/source-zendesk-chat:${newTag}`;
+
+    const comparison = await compareImages(engine, before, after);
+    // Behaviour is the same: env (incl. AIRBYTE_ENTRYPOINT and the hook's vars), entrypoint,
+    // workdir, user, Python, pip, system packages, installed distributions and spec.
+    expect(comparison.differences.map((d) => d.aspect)).toEqual(["labels"]);
+    const labels = comparison.differences[0];
+    if (labels?.kind === "entries") {
+      expect(labels.removed).toEqual({});
+      expect(labels.changed).toEqual({ "io.airbyte.version": { a: tag, b: newTag } });
+      expect(Object.keys(labels.added).sort()).toEqual(["io.airbyte.base-image.version", "org.opencontainers.image.title", "org.opencontainers.image.version"]);
+    }
+  }, 600_000);
+});
