@@ -27,7 +27,7 @@ import {
   writeFleetConnector,
   writeSyntheticConnector,
 } from "./lib/connectors.ts";
-import { BenchError, DOCKER, dockerBuild, dockerServerVersion, imageSize, pruneBuildCache, removeImages, runSpec } from "./lib/docker.ts";
+import { BenchError, DOCKER, dockerBuild, dockerServerVersion, imageSize, pruneBuildCache, removeImages, runSpec, vertexTimings, type VertexTiming } from "./lib/docker.ts";
 import { startPackageIndex, type PackageIndex } from "./lib/index-server.ts";
 import { killTrackedProcesses, run, tail } from "./lib/proc.ts";
 import { megabytes, ratio, seconds, summarize, type Summary } from "./lib/stats.ts";
@@ -132,6 +132,8 @@ interface BuildMeasurement {
   downloads: number;
   /** Dependencies the image's `spec` imported. */
   dependenciesImported: number;
+  /** BuildKit vertices that took 0.1 s or more (steps, context transfer, export). */
+  slowVertices: VertexTiming[];
 }
 
 interface WayRepetition {
@@ -197,10 +199,13 @@ async function buildWay(ctx: SyntheticContext, way: Way, dir: string, expectedDe
       cachedSteps: built.cachedSteps,
       downloads: 0,
       dependenciesImported: dependencyCount(spec.message),
+      slowVertices: built.vertices.filter((v) => v.seconds >= 0.1),
     };
   } else {
+    const lines: string[] = [];
     const started = performance.now();
     const results = await buildConnectors([dir], {
+      onProgress: (_connector, line) => lines.push(line),
       engine: ctx.engine,
       catalog: ctx.catalog,
       platforms: [PLATFORM],
@@ -224,6 +229,7 @@ async function buildWay(ctx: SyntheticContext, way: Way, dir: string, expectedDe
       cachedSteps: steps.filter((s) => s.cached).length,
       downloads: 0,
       dependenciesImported: dependencyCount(spec.message),
+      slowVertices: vertexTimings(lines).filter((v) => v.seconds >= 0.1),
     };
   }
   m.downloads = ctx.index.counters.files - downloadsBefore;
@@ -305,9 +311,37 @@ async function runSynthetic(ctx: SyntheticContext): Promise<{ ways: WayResult[] 
 
 interface FleetRun {
   n: number;
-  repetitions: Array<{ totalMs: number; perConnectorMs: number; connectorMs: number[]; engineBuildMs: number[] }>;
+  repetitions: Array<{
+    totalMs: number;
+    perConnectorMs: number;
+    connectorMs: number[];
+    engineBuildMs: number[];
+    /** Seconds BuildKit reported, summed over the fleet's connectors, by kind of vertex. */
+    vertexSeconds: Record<string, number>;
+  }>;
   totalMs: Summary;
   perConnectorMs: Summary;
+}
+
+/** Sums BuildKit vertex times of a fleet by kind: where N connectors spend their build time. */
+function fleetVertexSeconds(perConnector: readonly string[][]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const lines of perConnector) {
+    for (const v of vertexTimings(lines)) {
+      if (v.cached || v.seconds === 0) continue;
+      const kind = /"pip","install"/.test(v.title) && !/pip==/.test(v.title)
+        ? "connector pip install"
+        : /RUN /.test(v.title)
+          ? "base image RUN steps"
+          : /^exporting/.test(v.title)
+            ? "image export"
+            : /COPY|WORKDIR/.test(v.title)
+              ? "COPY/WORKDIR"
+              : "context, FROM and other";
+      sums[kind] = Math.round(((sums[kind] ?? 0) + v.seconds) * 10) / 10;
+    }
+  }
+  return sums;
 }
 
 async function runFleet(config: BenchConfig, work: string, catalog: BaseImageCatalog, baseImage: string, fleetImages: string[]): Promise<FleetRun[]> {
@@ -325,8 +359,14 @@ async function runFleet(config: BenchConfig, work: string, catalog: BaseImageCat
       await removeImages([...fleetImages.splice(0), ...(config.fleetOutput === "docker" ? tags : [])]);
       await pruneBuildCache();
       const engine = new TimedEngine(new DockerEngine());
+      const lines = new Map<string, string[]>();
+      const onProgress = (connector: string, line: string) => {
+        const list = lines.get(connector) ?? [];
+        list.push(line);
+        lines.set(connector, list);
+      };
       const started = performance.now();
-      const results = await buildConnectors(dirs.slice(0, n), { engine, catalog, platforms: [PLATFORM], output, concurrency: config.fleetConcurrency });
+      const results = await buildConnectors(dirs.slice(0, n), { engine, catalog, platforms: [PLATFORM], output, concurrency: config.fleetConcurrency, onProgress });
       const totalMs = performance.now() - started;
       fleetImages.push(...results.flatMap((r) => r.platforms.map((p) => p.imageId)));
       const failed = firstFailure(results);
@@ -336,8 +376,13 @@ async function runFleet(config: BenchConfig, work: string, catalog: BaseImageCat
         perConnectorMs: totalMs / n,
         connectorMs: results.map((r) => r.durationMs),
         engineBuildMs: [...engine.buildMs.values()],
+        vertexSeconds: fleetVertexSeconds([...lines.values()]),
       });
-      log(`  fleet of ${String(n).padStart(2)} (repetition ${rep + 1}/${config.repetitions}): ${seconds(totalMs)}, ${seconds(totalMs / n)} per connector`);
+      const vs = fleetRun.repetitions.at(-1)?.vertexSeconds ?? {};
+      log(
+        `  fleet of ${String(n).padStart(2)} (repetition ${rep + 1}/${config.repetitions}): ${seconds(totalMs)}, ${seconds(totalMs / n)} per connector; ` +
+          `BuildKit time summed over connectors: ${Object.entries(vs).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}`,
+      );
     }
   }
   for (const r of runs) {

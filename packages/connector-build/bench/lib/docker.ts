@@ -47,6 +47,7 @@ export interface DockerBuildResult {
   /** Build steps (RUN/COPY/WORKDIR…) BuildKit reported, and how many of them were cached. */
   readonly steps: number;
   readonly cachedSteps: number;
+  readonly vertices: VertexTiming[];
 }
 
 export async function dockerBuild(options: {
@@ -81,7 +82,7 @@ export async function dockerBuild(options: {
     }
     const imageId = readFileSync(iid, "utf8").trim();
     const vertices = [...parseBuildkitProgress(lines).values()].filter((v) => v.step !== undefined && !/^FROM|\[internal\]/.test(v.title ?? ""));
-    return { ms: result.ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length };
+    return { ms: result.ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length, vertices: vertexTimings(lines) };
   } finally {
     rmSync(iid, { force: true });
   }
@@ -109,4 +110,35 @@ export async function dockerServerVersion(): Promise<string> {
     throw new BenchError(`no Docker daemon answers ${DOCKER} (${tail(result.stderr, 2)}): run bash scripts/env/setup.sh (it starts dockerd and the registry)`);
   }
   return result.stdout.trim();
+}
+
+/** One BuildKit vertex from plain progress: its title, whether it was cached, how long it took. */
+export interface VertexTiming {
+  readonly title: string;
+  readonly cached: boolean;
+  readonly seconds: number;
+}
+
+/**
+ * Per-vertex times from BuildKit's plain progress (`#5 [2/6] RUN …`, `#5 DONE 8.1s`, `#5 CACHED`),
+ * in order of appearance: where a build spends its time (steps, context transfer, image export).
+ */
+export function vertexTimings(lines: readonly string[]): VertexTiming[] {
+  const byId = new Map<string, { title: string; cached: boolean; seconds: number }>();
+  for (const line of lines) {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const id = m[1] as string;
+    const rest = m[2] as string;
+    let v = byId.get(id);
+    if (!v) {
+      v = { title: rest, cached: false, seconds: 0 };
+      byId.set(id, v);
+      continue;
+    }
+    const done = /^DONE (\d+(?:\.\d+)?)s$/.exec(rest);
+    if (done) v.seconds = Number(done[1]);
+    else if (rest === "CACHED") v.cached = true;
+  }
+  return [...byId.values()].map((v) => ({ title: v.title.length > 120 ? `${v.title.slice(0, 117)}...` : v.title, cached: v.cached, seconds: v.seconds }));
 }
