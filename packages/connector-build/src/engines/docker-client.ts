@@ -37,6 +37,11 @@ export function findDockerClient(): Promise<DockerClient> {
   return cached;
 }
 
+/** Forgets the detected client (tests, or after the environment changed). */
+export function resetDockerClientCache(): void {
+  cached = undefined;
+}
+
 async function detect(): Promise<DockerClient> {
   const override = process.env.DOCKER_CLI;
   const candidates = override ? [override] : [...new Set([...onPath("docker"), "/usr/bin/docker", "/usr/local/bin/docker"])];
