@@ -170,3 +170,22 @@ describe("refused inputs: a clear error naming the place, nothing built or outpu
     expect(existsSync("/nonexistent")).toBe(false);
   });
 });
+
+describe("poetry projects (pyproject.toml + poetry.lock)", () => {
+  it("installs the locked dependencies with poetry and answers spec", async () => {
+    const { cpSync, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { setBaseImageInYaml } = await import("../src/metadata-edit.ts");
+    const dir = join(mkdtempSync(join(tmpdir(), "connector-")), "source-poetry-hello");
+    cpSync(join(import.meta.dirname, "__fixtures__/connectors/source-poetry-hello"), dir, { recursive: true });
+    const tag = uniqueTag();
+    const meta = join(dir, "metadata.yaml");
+    writeFileSync(meta, setBaseImageInYaml(readFileSync(meta, "utf8"), localCatalog().get("1.0.0").publishedAddress as string).replace("dockerImageTag: 0.1.0", `dockerImageTag: ${tag}`));
+    const [result] = await buildConnectors([dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" } });
+    expect(result?.error).toBeUndefined();
+    const ref = `airbyte/source-poetry-hello:${tag}`;
+    expect(spec(ref).spec.connectionSpecification).toMatchObject({ description: "hello from poetry" });
+    const pip = execFileSync(DOCKER, ["run", "--rm", "--entrypoint", "python", ref, "-m", "pip", "show", "greeting"]).toString();
+    expect(pip).toMatch(/Version: 1\.2\.3/);
+  }, 300_000);
+});

@@ -6,6 +6,8 @@ export interface BenchConfig {
   readonly quick: boolean;
   /** BENCH_REPETITIONS (default 3; 1 when quick). */
   readonly repetitions: number;
+  /** BENCH_CODE_EDITS: code-only rebuilds per repetition (default 3): cheap, and the closest comparison. */
+  readonly codeEdits: number;
   /** BENCH_PACKAGES: synthetic dependencies of the synthetic connector (default 40). */
   readonly packages: number;
   /** BENCH_MODULES: modules per synthetic package (default 60). */
@@ -77,6 +79,7 @@ export function readConfig(repoRoot: string): BenchConfig {
   return {
     quick,
     repetitions: positiveInt("BENCH_REPETITIONS", quick ? 1 : 3, 50),
+    codeEdits: positiveInt("BENCH_CODE_EDITS", 3, 50),
     packages: positiveInt("BENCH_PACKAGES", 40, 500),
     modulesPerPackage: positiveInt("BENCH_MODULES", 60, 1000),
     functionsPerModule: positiveInt("BENCH_FUNCTIONS", 12, 200),

@@ -40,7 +40,10 @@ export async function imageSize(ref: string): Promise<number> {
   return size;
 }
 
-/** A timed `docker build` of a Dockerfile, with BuildKit and host networking (as the Docker engine builds). */
+/**
+ * A timed `docker build` of a Dockerfile, with BuildKit and host networking, `--iidfile` and no `-t`
+ * (as the Docker engine builds); the tag is set afterwards, outside the timed part.
+ */
 export interface DockerBuildResult {
   readonly ms: number;
   readonly imageId: string;
@@ -68,21 +71,22 @@ export async function dockerBuild(options: {
     ...Object.entries(options.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
     "--iidfile",
     iid,
-    "-t",
-    options.tag,
     "-f",
     options.dockerfile,
     options.contextDir,
   ];
   const lines: string[] = [];
   const result = await run(DOCKER, args, { env: ENV, onLine: (l) => lines.push(l) });
+  const ms = result.ms;
   try {
     if (result.exitCode !== 0) {
       throw new BenchError(`docker build of ${options.tag} failed (exit ${result.exitCode}):\n${tail(lines.join("\n"), 25)}`);
     }
     const imageId = readFileSync(iid, "utf8").trim();
+    // Tagged after the timed build, as the Docker engine's loadIntoDocker does for the common build.
+    await docker(["tag", imageId, options.tag], `tagging ${imageId} as ${options.tag}`);
     const vertices = [...parseBuildkitProgress(lines).values()].filter((v) => v.step !== undefined && !/^FROM|\[internal\]/.test(v.title ?? ""));
-    return { ms: result.ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length, vertices: vertexTimings(lines) };
+    return { ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length, vertices: vertexTimings(lines) };
   } finally {
     rmSync(iid, { force: true });
   }

@@ -14,16 +14,28 @@ export function max(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : Math.max(...values);
 }
 
-/** Median, min and max of repetitions. */
+/** Quantile with linear interpolation between closest ranks (q in [0, 1]). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+}
+
+/** Median, quartiles, min and max of repeated measurements. */
 export interface Summary {
   readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
   readonly min: number;
   readonly max: number;
   readonly values: readonly number[];
 }
 
 export function summarize(values: readonly number[]): Summary {
-  return { median: median(values), min: min(values), max: max(values), values: [...values] };
+  return { median: median(values), p25: quantile(values, 0.25), p75: quantile(values, 0.75), min: min(values), max: max(values), values: [...values] };
 }
 
 export function seconds(ms: number): string {

@@ -289,7 +289,8 @@ describe("analyzeRepository edge cases", () => {
     expect((error as Error).message).toMatch(/does-not-exist: cannot be read \(ENOENT\): expected the root of an Airbyte repository/);
   });
 
-  it("analyses 2,000 connectors well under 2 seconds", async () => {
+  // Correctness at scale only: speed is measured by `pnpm bench`, never asserted in tests.
+  it("analyses a tree of 2,000 connectors", async () => {
     const root = join(tmp, "many");
     const variants = 37;
     for (let i = 0; i < 2000; i++) {
@@ -304,16 +305,12 @@ describe("analyzeRepository edge cases", () => {
       mkdirSync(join(dir, name.replaceAll("-", "_")));
       writeFileSync(join(dir, name.replaceAll("-", "_"), "__init__.py"), "");
     }
-    const started = performance.now();
     const report = await analyzeRepository(root);
-    const elapsed = performance.now() - started;
     expect(report.scanned).toBe(2000);
     expect(report.selected).toBe(1800);
     // Every 25th has no Dockerfile; one in two of those is a community connector.
     expect(report.withoutDockerfile.length).toBe(40);
     expect(report.variants).toHaveLength(variants);
     expect(report.variants.reduce((n, v) => n + v.count, 0)).toBe(1760);
-    console.log(`analyzeRepository: 2,000 connectors in ${elapsed.toFixed(0)} ms`);
-    expect(elapsed).toBeLessThan(2000);
   });
 });
