@@ -37,6 +37,7 @@ export async function buildCommand(
       concurrency,
       secrets,
       onProgress: (connector, line) => {
+        if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
       },
     });
