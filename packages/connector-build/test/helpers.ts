@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseCatalog, type BaseImageCatalog, type FixtureRootImage } from "@airbyte-ci/base-images";
+import { parseCatalog, type BaseImageCatalog, type CatalogData, type FixtureRootImage } from "@airbyte-ci/base-images";
 
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = resolve(PACKAGE_DIR, "../..");
@@ -19,17 +20,35 @@ export function fixtureRoot(arch: "amd64" | "arm64"): FixtureRootImage & { diges
   return JSON.parse(readFileSync(join(FIXTURE_DIR, `root-${arch}.json`), "utf8"));
 }
 
+/** Starts the CLI from source as a child process (for tests that signal it or race it). */
+export function spawnCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ["--import", "tsx", "--conditions=@airbyte-ci/source", join(PACKAGE_DIR, "test/cli-entry.ts"), ...args], {
+    cwd: options.cwd ?? PACKAGE_DIR,
+    env: { ...process.env, ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** A copy of the local fixture catalog, publishing into `repository`, in a temporary folder. */
+export function testCatalog(
+  repository: string,
+  mutate: (data: CatalogData) => void = () => {},
+): { path: string; repository: string; bytes: () => string } {
+  const data = JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")) as CatalogData;
+  data.repository = repository;
+  mutate(data);
+  const path = join(mkdtempSync(join(tmpdir(), "catalog-")), "catalog.json");
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+  return { path, repository, bytes: () => readFileSync(path, "utf8") };
+}
+
 /** Runs the CLI from source and collects its output. */
 export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@airbyte-ci/source", join(PACKAGE_DIR, "test/cli-entry.ts"), ...args], {
-      cwd: options.cwd ?? PACKAGE_DIR,
-      env: { ...process.env, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawnCli(args, options);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));
@@ -45,15 +64,14 @@ export function runCli(
  * technical name) and points its metadata at the local catalog's published 1.0.0, as bump-base does.
  */
 export async function stageExample(name: string, options: { tag?: string } = {}): Promise<string> {
-  const { cpSync, mkdtempSync, readFileSync: read, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
+  const { cpSync } = await import("node:fs");
   const { setBaseImageInYaml } = await import("../src/metadata-edit.ts");
   const dir = join(mkdtempSync(join(tmpdir(), "connector-")), name);
   cpSync(join(REPO_ROOT, "examples", name), dir, { recursive: true });
   const address = localCatalog().get("1.0.0").publishedAddress;
   if (!address) throw new Error("the local catalog's 1.0.0 is not published: run scripts/bootstrap.sh");
   const metadataPath = join(dir, "metadata.yaml");
-  let yaml = setBaseImageInYaml(read(metadataPath, "utf8"), address);
+  let yaml = setBaseImageInYaml(readFileSync(metadataPath, "utf8"), address);
   if (options.tag) yaml = yaml.replace(/dockerImageTag: .*/, `dockerImageTag: ${options.tag}`);
   writeFileSync(metadataPath, yaml);
   return dir;

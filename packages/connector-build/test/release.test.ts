@@ -1,25 +1,17 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadProductionCatalog, parseCatalog, type CatalogData } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
 import { DockerEngine } from "../src/engines/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { lockCatalog, releaseBaseImage, renderCatalogDocs } from "../src/release.ts";
-import { LOCAL_CATALOG, PACKAGE_DIR, REPO_ROOT, fixtureRoot, runCli, stageExample } from "./helpers.ts";
+import { REPO_ROOT, fixtureRoot, runCli, spawnCli, stageExample, testCatalog as copyCatalog } from "./helpers.ts";
 
 const engine = new DockerEngine();
 
 /** A copy of the local fixture catalog publishing into a repository of its own. */
-function testCatalog(mutate: (data: CatalogData) => void = () => {}): { path: string; repository: string; bytes: () => string } {
-  const data = JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")) as CatalogData;
-  const repository = `127.0.0.1:5000/test-release/r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  data.repository = repository;
-  mutate(data);
-  const path = join(mkdtempSync(join(tmpdir(), "catalog-")), "catalog.json");
-  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
-  return { path, repository, bytes: () => readFileSync(path, "utf8") };
+function testCatalog(mutate: (data: CatalogData) => void = () => {}) {
+  return copyCatalog(`127.0.0.1:5000/test-release/r${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, mutate);
 }
 
 describe("base image release against the local registry", () => {
@@ -103,7 +95,7 @@ describe("base image release against the local registry", () => {
   it("SIGINT during a release leaves the catalog unchanged and exits 130", async () => {
     const catalog = testCatalog();
     const before = catalog.bytes();
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@airbyte-ci/source", join(PACKAGE_DIR, "test/cli-entry.ts"), "base", "release", "--catalog", catalog.path, "--bump", "minor", "--changelog", "interrupted"], { cwd: PACKAGE_DIR });
+    const child = spawnCli(["base", "release", "--catalog", catalog.path, "--bump", "minor", "--changelog", "interrupted"]);
     let stderr = "";
     const exit = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
     await new Promise<void>((resolve) => {

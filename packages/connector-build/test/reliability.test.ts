@@ -1,23 +1,13 @@
 // Bad input and failures in the middle: one clear error, a non-zero exit, nothing half-written.
 // (More cases live beside the code they exercise; the README's reliability table lists them all.)
-import { spawn } from "node:child_process";
 import { createServer, request as httpRequest, type Server } from "node:http";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { CatalogData } from "@airbyte-ci/base-images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { LOCAL_CATALOG, PACKAGE_DIR, runCli, stageExample, uniqueTag } from "./helpers.ts";
-
-function testCatalog(repository: string): { path: string; bytes: () => string } {
-  const data = JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")) as CatalogData;
-  data.repository = repository;
-  const path = join(mkdtempSync(join(tmpdir(), "catalog-")), "catalog.json");
-  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
-  return { path, bytes: () => readFileSync(path, "utf8") };
-}
+import { LOCAL_CATALOG, runCli, spawnCli, stageExample, testCatalog, uniqueTag } from "./helpers.ts";
 
 /**
  * A loopback proxy in front of the real registry that refuses one kind of request: the registry
@@ -79,7 +69,7 @@ describe("publishing when the registry fails", () => {
     const catalog = testCatalog(repository);
     const run = () =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@airbyte-ci/source", join(PACKAGE_DIR, "test/cli-entry.ts"), "base", "release", "--catalog", catalog.path, "--bump", "minor", "--changelog", "race"], { cwd: PACKAGE_DIR });
+        const child = spawnCli(["base", "release", "--catalog", catalog.path, "--bump", "minor", "--changelog", "race"]);
         let stderr = "";
         child.stderr.on("data", (b) => (stderr += b));
         child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
