@@ -17,7 +17,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages
-PACKAGES=(docker.io docker-registry mmdebstrap qemu-user-static binfmt-support curl ca-certificates)
+PACKAGES=(docker.io docker-registry mmdebstrap arch-test qemu-user-static binfmt-support curl ca-certificates)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -78,3 +78,18 @@ PLATFORMS="${FIXTURE_PLATFORMS:-linux/amd64 linux/arm64}"
 for platform in $PLATFORMS; do
   "$ROOT/scripts/env/fixture-root-image.sh" "$platform"
 done
+
+# ---------------------------------------------------------------------------------------------
+# 6. Every tool the setup and the engines use, checked by name; a missing one names its package.
+declare -A TOOL_PACKAGE=(
+  [/usr/bin/docker]=docker.io [/usr/sbin/dockerd]=docker.io [/usr/bin/docker-registry]=docker-registry
+  [/usr/bin/mmdebstrap]=mmdebstrap [/usr/bin/arch-test]=arch-test [/usr/bin/qemu-aarch64-static]=qemu-user-static
+  [/usr/sbin/update-binfmts]=binfmt-support [/usr/bin/curl]=curl
+)
+absent=()
+for tool in "${!TOOL_PACKAGE[@]}"; do
+  [ -x "$tool" ] || absent+=("$tool (Debian package ${TOOL_PACKAGE[$tool]})")
+done
+if [ "${#absent[@]}" -gt 0 ]; then
+  die "missing after setup: ${absent[*]}"
+fi
