@@ -6,13 +6,13 @@ import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
-import { loadCatalog } from "../src/catalog-source.ts";
+import { loadCatalog } from "../src/base-image/catalog-source.ts";
 import { buildConnectors, type BuildOutput, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
 import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
-import { DockerEngine } from "../src/engines/docker-engine.ts";
-import { renderDockerfile } from "../src/engines/dockerfile.ts";
+import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
+import { renderDockerfile } from "../src/dockerfile/render.ts";
 import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "../src/engines/engine.ts";
-import { writeFileAtomic } from "../src/fs-atomic.ts";
+import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
 import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
 import {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fixtureCatalog, parseCatalog, type FixtureRootImage } from "@airbyte-ci/base-images";
-import { writeFileAtomic } from "../src/fs-atomic.ts";
+import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 
 const fixtureDir = resolve(import.meta.dirname, "../../../.local/fixture");
 const roots = readdirSync(fixtureDir)

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildConnectors } from "../src/connector/build-connectors.ts";
-import { DockerEngine, inspectDockerImage } from "../src/engines/docker-engine.ts";
+import { DockerEngine, inspectDockerImage } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";
 
@@ -175,7 +175,7 @@ describe("poetry projects (pyproject.toml + poetry.lock)", () => {
   it("installs the locked dependencies with poetry and answers spec", async () => {
     const { cpSync, mkdtempSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
-    const { setBaseImageInYaml } = await import("../src/metadata-edit.ts");
+    const { setBaseImageInYaml } = await import("../src/connector/metadata-edit.ts");
     const dir = join(mkdtempSync(join(tmpdir(), "connector-")), "source-poetry-hello");
     cpSync(join(import.meta.dirname, "__fixtures__/connectors/source-poetry-hello"), dir, { recursive: true });
     const tag = uniqueTag();

@@ -65,7 +65,7 @@ export function runCli(
  */
 export async function stageExample(name: string, options: { tag?: string } = {}): Promise<string> {
   const { cpSync } = await import("node:fs");
-  const { setBaseImageInYaml } = await import("../src/metadata-edit.ts");
+  const { setBaseImageInYaml } = await import("../src/connector/metadata-edit.ts");
   const dir = join(mkdtempSync(join(tmpdir(), "connector-")), name);
   cpSync(join(REPO_ROOT, "examples", name), dir, { recursive: true });
   const address = localCatalog().get("1.0.0").publishedAddress;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildConnectors } from "../src/connector/build-connectors.ts";
 import { compareImages } from "../src/compare/compare-images.ts";
-import { DockerEngine } from "../src/engines/docker-engine.ts";
+import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { fixtureRoot, localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";
 
 const engine = new DockerEngine();

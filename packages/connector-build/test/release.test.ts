@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadProductionCatalog, parseCatalog, type CatalogData } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
-import { DockerEngine } from "../src/engines/docker-engine.ts";
+import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { lockCatalog, releaseBaseImage, renderCatalogDocs } from "../src/release.ts";
+import { lockCatalog, releaseBaseImage, renderCatalogDocs } from "../src/base-image/release.ts";
 import { REPO_ROOT, fixtureRoot, runCli, spawnCli, stageExample, testCatalog as copyCatalog } from "./helpers.ts";
 
 const engine = new DockerEngine();

@@ -1,6 +1,6 @@
 import { appendFileSync, cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setBaseImageInYaml } from "../../src/metadata-edit.ts";
+import { setBaseImageInYaml } from "../../src/connector/metadata-edit.ts";
 
 /** The technical name of the synthetic connector (folder name). */
 export const SYNTHETIC_CONNECTOR = "source-synthetic";

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseBuildkitProgress } from "../../src/engines/docker-engine.ts";
+import { parseBuildkitProgress } from "../../src/engines/docker/docker-engine.ts";
 import { run, tail } from "./proc.ts";
 
 /** The client the benchmark drives directly: Debian's, which has BuildKit built in. */

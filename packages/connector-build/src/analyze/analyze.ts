@@ -5,12 +5,12 @@ import {
   inspectConnectorMetadataSource,
   type MetadataProblem,
   type PartialConnectorMetadata,
-} from "../metadata.ts";
-import { dockerfileBaseImages } from "./dockerfile-from.ts";
+} from "../connector/metadata.ts";
+import { dockerfileBaseImages } from "../dockerfile/from.ts";
 import { InvalidUtf8Error, decodePythonText, dockerfileVariantId } from "./dockerfile-variant.ts";
-import { compare, findConnectors, toRelative, type DiscoveredConnector } from "./discover.ts";
-import { readBytes, readText } from "./fs-callback.ts";
-import { createLimiter } from "./pool.ts";
+import { compare, findConnectors, toRelative, type DiscoveredConnector } from "../connector/discover.ts";
+import { readBytes, readText } from "../shared/fs-callback.ts";
+import { createLimiter } from "../shared/pool.ts";
 
 /** Languages the analysis selects by default (the notebook's `SELECTED_LANGUAGES`). */
 export const DEFAULT_ANALYSIS_LANGUAGES: readonly string[] = Object.freeze(["python", "low-code"]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareFixtures, type CompareFixtures } from "../../test/helpers/compare-fixtures.ts";
-import { inspectDockerImage } from "../engines/docker-engine.ts";
+import { inspectDockerImage } from "../engines/docker/docker-engine.ts";
 import { analyzeImages, envTables, renderImageAnalysisJson, renderImageAnalysisMarkdown, type ImageAnalysisReport } from "./image-analysis.ts";
 
 let f: CompareFixtures;

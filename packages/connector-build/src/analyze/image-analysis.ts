@@ -1,7 +1,7 @@
 import { resolveImageInput } from "../compare/compare-images.ts";
-import { listSystemPackages, readRuntimeEnv, type ResolveOptions } from "../compare/image-probes.ts";
+import { listSystemPackages, readRuntimeEnv, type ResolveOptions } from "../inspect/image-probes.ts";
 import type { Engine } from "../engines/engine.ts";
-import { createLimiter } from "./pool.ts";
+import { createLimiter } from "../shared/pool.ts";
 
 /**
  * Environment variables {@link analyzeImages} leaves out of its tables by default: HOSTNAME is set by

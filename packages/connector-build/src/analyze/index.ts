@@ -16,7 +16,7 @@ export {
   type ConnectorDiscovery,
   type DiscoveredConnector,
   type DiscoveryProblem,
-} from "./discover.ts";
+} from "../connector/discover.ts";
 export {
   InvalidUtf8Error,
   PYTHON_WHITESPACE,
@@ -26,4 +26,4 @@ export {
   pythonSplitlines,
   pythonStrip,
 } from "./dockerfile-variant.ts";
-export { dockerfileBaseImages, parseFromInstructions, type FromInstruction } from "./dockerfile-from.ts";
+export { dockerfileBaseImages, parseFromInstructions, type FromInstruction } from "../dockerfile/from.ts";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { compareFixtures, type CompareFixtures } from "../../test/helpers/compare-fixtures.ts";
 import { uniqueTag } from "../../test/helpers.ts";
-import { docker } from "../engines/docker-client.ts";
+import { docker } from "../engines/docker/docker-client.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { analyzeCommand } from "./analyze-command.ts";
 

@@ -3,7 +3,7 @@ import { analyzeRepository, type DockerfileAnalysisReport } from "../analyze/ana
 import { analyzeImages, renderImageAnalysisMarkdown, type ImageAnalysisReport } from "../analyze/image-analysis.ts";
 import { renderAnalysisMarkdown } from "../analyze/markdown.ts";
 import type { Engine } from "../engines/engine.ts";
-import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
+import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 
 /** Options of {@link analyzeCommand}. */

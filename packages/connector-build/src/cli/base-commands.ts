@@ -1,10 +1,10 @@
 import { parsePlatform, parsePlatformList, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
-import { loadCatalog } from "../catalog-source.ts";
-import { renderDockerfile } from "../engines/dockerfile.ts";
+import { loadCatalog } from "../base-image/catalog-source.ts";
+import { renderDockerfile } from "../dockerfile/render.ts";
 import type { BuiltImage, Engine } from "../engines/engine.ts";
-import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
+import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
-import { checkBaseImage, formatSanityReport } from "../sanity-checks.ts";
+import { checkBaseImage, formatSanityReport } from "../base-image/sanity-checks.ts";
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -108,7 +108,7 @@ export async function releaseCommand(opts: {
   force?: boolean;
   json?: boolean;
 }): Promise<void> {
-  const { releaseBaseImage } = await import("../release.ts");
+  const { releaseBaseImage } = await import("../base-image/release.ts");
   const { path } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -129,7 +129,7 @@ export async function releaseCommand(opts: {
 }
 
 export async function publishCommand(version: string, opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean }): Promise<void> {
-  const { publishBaseImage } = await import("../release.ts");
+  const { publishBaseImage } = await import("../base-image/release.ts");
   const { catalog, path } = loadCatalog(opts.catalog);
   if (opts.ifUnpublished && catalog.get(version).published) {
     logErr(`${version} is already published: ${catalog.get(version).publishedAddress}`);
@@ -145,8 +145,8 @@ export async function publishCommand(version: string, opts: { catalog?: string; 
 }
 
 export async function docsCommand(opts: { catalog?: string; output?: string }): Promise<void> {
-  const { renderCatalogDocs } = await import("../release.ts");
-  const { writeFileAtomic } = await import("../fs-atomic.ts");
+  const { renderCatalogDocs } = await import("../base-image/release.ts");
+  const { writeFileAtomic } = await import("../shared/fs-atomic.ts");
   const { catalog } = loadCatalog(opts.catalog);
   const markdown = renderCatalogDocs(catalog);
   if (opts.output) {

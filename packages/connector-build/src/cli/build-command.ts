@@ -1,7 +1,7 @@
 import { parsePlatformList } from "@airbyte-ci/base-images";
-import { loadCatalog } from "../catalog-source.ts";
+import { loadCatalog } from "../base-image/catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
-import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
+import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCatalog } from "../catalog-source.ts";
+import { loadCatalog } from "../base-image/catalog-source.ts";
 import { ConnectorBuildError } from "../errors.ts";
-import { writeFileAtomic } from "../fs-atomic.ts";
-import { setBaseImageInYaml } from "../metadata-edit.ts";
-import { findConnectors } from "../analyze/discover.ts";
-import { unifiedDiff } from "../text-diff.ts";
+import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
+import { findConnectors } from "../connector/discover.ts";
+import { unifiedDiff } from "../shared/text-diff.ts";
 
 export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?: string; catalog?: string; dryRun?: boolean }): Promise<void> {
   if (opts.all && dirs.length > 0) throw new ConnectorBuildError("USAGE", "bump-base: give connector folders or --all <repo-root>, not both");

@@ -1,7 +1,7 @@
 import { parsePlatform } from "@airbyte-ci/base-images";
 import { DEFAULT_IGNORED_ENV, compareImages, renderComparisonJson, renderComparisonText } from "../compare/compare-images.ts";
 import type { Engine } from "../engines/engine.ts";
-import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
+import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 
 /** Options of {@link compareCommand}. */

@@ -1,4 +1,4 @@
-import { loadCatalog } from "../catalog-source.ts";
+import { loadCatalog } from "../base-image/catalog-source.ts";
 import { migrateConnector } from "../migrate/migrate.ts";
 
 export async function migrateCommand(dir: string, opts: { catalog?: string; dryRun?: boolean; json?: boolean }): Promise<void> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIFFERENCES_A_TO_B, SPEC_A, compareFixtures, type CompareFixtures } from "../../test/helpers/compare-fixtures.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { compareImages, renderComparisonJson, renderComparisonText, type ImageComparison, type ImageDifference } from "./compare-images.ts";
-import { resolveDockerImage, snapshotImage } from "./image-probes.ts";
+import { resolveDockerImage, snapshotImage } from "../inspect/image-probes.ts";
 
 let f: CompareFixtures;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import {
   type Probe,
   type ResolveOptions,
   type ResolvedImage,
-} from "./image-probes.ts";
+} from "../inspect/image-probes.ts";
 import { jsonDiff, type JsonChange } from "./json-diff.ts";
 
 /** The aspects of an image {@link compareImages} compares, in report order. */

@@ -37,5 +37,5 @@ export {
   type ResolveOptions,
   type ResolvedImage,
   type SystemPackages,
-} from "./image-probes.ts";
+} from "../inspect/image-probes.ts";
 export { jsonDiff, jsonEqual, type JsonChange } from "./json-diff.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { BaseImageCatalog, BaseImageVersion, ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
-import { readConnectorMetadata, type ConnectorMetadata } from "../metadata.ts";
+import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
 import { loadBuildCustomization, runHook, type LoadedCustomization } from "./build-customization.ts";
 
 /** Where connector code lives in every image. */

@@ -1,8 +1,8 @@
 import { ImageRecipe } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
 import { loadProductionCatalog } from "@airbyte-ci/base-images";
-import { daggerCallsFor } from "./dagger-lowering.ts";
-import { renderDockerfile } from "./dockerfile.ts";
+import { daggerCallsFor } from "./dagger/lowering.ts";
+import { renderDockerfile } from "../dockerfile/render.ts";
 
 const ROOT = "docker.io/library/python:3.9.18-bookworm@sha256:40582fe697811beb7bfceef2087416336faa990fd7e24984a7c18a86d3423d58";
 

@@ -4,13 +4,13 @@ import semver from "semver";
 import { isScalar, parseDocument } from "yaml";
 import type { BaseImageCatalog } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../errors.ts";
-import { writeFileAtomic } from "../fs-atomic.ts";
-import { readConnectorMetadata } from "../metadata.ts";
-import { setBaseImageInYaml } from "../metadata-edit.ts";
+import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { readConnectorMetadata } from "../connector/metadata.ts";
+import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { BUILD_CUSTOMIZATION_FILES } from "../connector/build-customization.ts";
 import { CONNECTOR_CODE_DIR } from "../connector/python-build.ts";
-import { unifiedDiff } from "../text-diff.ts";
-import { parseDockerfileInstructions, parseEnvArgs, parseExecForm, unquote, type DockerfileInstruction } from "./dockerfile-instructions.ts";
+import { unifiedDiff } from "../shared/text-diff.ts";
+import { parseDockerfileInstructions, parseEnvArgs, parseExecForm, unquote, type DockerfileInstruction } from "../dockerfile/instructions.ts";
 
 /** What a migration would do (or did). */
 export interface MigrationPlan {

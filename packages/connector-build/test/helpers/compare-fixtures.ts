@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImageRecipe } from "@airbyte-ci/base-images";
-import { docker } from "../../src/engines/docker-client.ts";
-import { DockerEngine } from "../../src/engines/docker-engine.ts";
+import { docker } from "../../src/engines/docker/docker-client.ts";
+import { DockerEngine } from "../../src/engines/docker/docker-engine.ts";
 import type { BuiltImage } from "../../src/engines/engine.ts";
 import { fixtureRoot, uniqueTag } from "../helpers.ts";
 

@@ -1,5 +1,5 @@
 import { SUPPORTED_PLATFORMS, isPlatform, type Platform } from "@airbyte-ci/base-images";
-import { docker } from "../engines/docker-client.ts";
+import { docker } from "../engines/docker/docker-client.ts";
 import type { BuiltImage, Engine, ImageConfig } from "../engines/engine.ts";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
 

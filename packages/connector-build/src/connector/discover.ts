@@ -2,9 +2,9 @@ import type { Dirent } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { ConnectorBuildError } from "../errors.ts";
-import { METADATA_FILE_NAME } from "../metadata.ts";
-import { listDirectory } from "./fs-callback.ts";
-import { createLimiter, type Limiter } from "./pool.ts";
+import { METADATA_FILE_NAME } from "./metadata.ts";
+import { listDirectory } from "../shared/fs-callback.ts";
+import { createLimiter, type Limiter } from "../shared/pool.ts";
 
 /** Where connectors live in the Airbyte repository. */
 export const AIRBYTE_CONNECTORS_DIR = "airbyte-integrations/connectors";

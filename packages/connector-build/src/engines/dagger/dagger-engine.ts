@@ -8,11 +8,11 @@ import { ImageRecipe } from "@airbyte-ci/base-images";
 import type { Platform, RecipeOperation } from "@airbyte-ci/base-images";
 import { ExecError, GraphQLRequestError, ImageMediaTypes, NotAwaitedRequestError, ReturnType, UnknownDaggerError, connect } from "@dagger.io/dagger";
 import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dagger";
-import { ConnectorBuildError, lastLines } from "../errors.ts";
-import type { ConnectorBuildErrorCode } from "../errors.ts";
-import { runProcess } from "../process.ts";
-import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./dagger-lowering.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "./engine.ts";
+import { ConnectorBuildError, lastLines } from "../../errors.ts";
+import type { ConnectorBuildErrorCode } from "../../errors.ts";
+import { runProcess } from "../../shared/process.ts";
+import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./lowering.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "../engine.ts";
 
 /**
  * True when the environment hands us a Dagger engine: a session to attach to

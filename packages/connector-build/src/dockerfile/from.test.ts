@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dockerfileBaseImages, parseFromInstructions } from "./dockerfile-from.ts";
+import { dockerfileBaseImages, parseFromInstructions } from "./from.ts";
 
 describe("dockerfileBaseImages", () => {
   it("reads the seed's multi-stage Dockerfile, ignoring stage references", () => {

@@ -10,11 +10,11 @@ import {
   type BaseImageVersionData,
   type Platform,
 } from "@airbyte-ci/base-images";
-import { renderDockerfile } from "./engines/dockerfile.ts";
-import type { BuiltImage, Engine } from "./engines/engine.ts";
-import { ConnectorBuildError } from "./errors.ts";
-import { writeFileAtomic } from "./fs-atomic.ts";
-import { RegistryClient } from "./registry/registry-client.ts";
+import { renderDockerfile } from "../dockerfile/render.ts";
+import type { BuiltImage, Engine } from "../engines/engine.ts";
+import { ConnectorBuildError } from "../errors.ts";
+import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { RegistryClient } from "../registry/registry-client.ts";
 import { checkBaseImage, formatSanityReport, type SanityReport } from "./sanity-checks.ts";
 
 /** Semver bumps a release can make. */

@@ -1,5 +1,5 @@
 import { isMap, isScalar, parseDocument } from "yaml";
-import { ConnectorBuildError } from "./errors.ts";
+import { ConnectorBuildError } from "../errors.ts";
 
 /**
  * Sets `data.connectorBuildOptions.baseImage` in metadata.yaml text, changing only that value's

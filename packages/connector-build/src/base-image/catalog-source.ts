@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadProductionCatalog, parseCatalog, productionCatalogPath, type BaseImageCatalog } from "@airbyte-ci/base-images";
-import { ConnectorBuildError } from "./errors.ts";
+import { ConnectorBuildError } from "../errors.ts";
 
 /** Relative location of the local fixture catalog written by scripts/env/setup.sh. */
 export const LOCAL_CATALOG_RELATIVE = ".local/fixture/catalog.json";

@@ -6,7 +6,7 @@ import {
   type Platform,
   type SanityCheck,
 } from "@airbyte-ci/base-images";
-import type { BuiltImage, Engine } from "./engines/engine.ts";
+import type { BuiltImage, Engine } from "../engines/engine.ts";
 
 /** The outcome of one sanity check on one platform. */
 export interface SanityCheckResult {

@@ -3,7 +3,7 @@ import { resolve as resolvePath } from "node:path";
 import type { ImageRecipe, Platform, RecipeOperation } from "@airbyte-ci/base-images";
 import { CacheSharingMode } from "@dagger.io/dagger";
 import type { Client, Container, Platform as DaggerPlatform } from "@dagger.io/dagger";
-import { ConnectorBuildError } from "../errors.ts";
+import { ConnectorBuildError } from "../../errors.ts";
 
 /**
  * An object argument of a Dagger call, described by what it designates rather than by its

@@ -1,8 +1,8 @@
 import { platformArchitecture, splitImageReference } from "@airbyte-ci/base-images";
-import { ConnectorBuildError, lastLines } from "../errors.ts";
-import { RegistryClient } from "../registry/registry-client.ts";
+import { ConnectorBuildError, lastLines } from "../../errors.ts";
+import { RegistryClient } from "../../registry/registry-client.ts";
 import { docker } from "./docker-client.ts";
-import type { BuiltImage, PublishResult } from "./engine.ts";
+import type { BuiltImage, PublishResult } from "../engine.ts";
 
 /** Splits `registry/repository:tag` for publishing; a digest or a missing tag is refused. */
 export function parsePublishReference(reference: string): { registry: string; repository: string; tag: string } {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { resetDockerClientCache } from "./docker-client.ts";
-import { selectEngine } from "./select-engine.ts";
+import { resetDockerClientCache } from "./docker/docker-client.ts";
+import { selectEngine } from "./select.ts";
 
 const saved = { ...process.env };
 afterEach(() => {

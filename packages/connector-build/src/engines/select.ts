@@ -1,6 +1,6 @@
 import { ConnectorBuildError } from "../errors.ts";
-import { findDockerClient } from "./docker-client.ts";
-import { DockerEngine } from "./docker-engine.ts";
+import { findDockerClient } from "./docker/docker-client.ts";
+import { DockerEngine } from "./docker/docker-engine.ts";
 import type { Engine } from "./engine.ts";
 
 /** `--engine` values. */
@@ -12,7 +12,7 @@ export type EngineChoice = "auto" | "docker" | "dagger";
  * usable, one error says what was looked for.
  */
 export async function selectEngine(choice: EngineChoice = "auto"): Promise<Engine> {
-  const { DaggerEngine, daggerCliAvailable, daggerSessionAvailable } = await import("./dagger-engine.ts");
+  const { DaggerEngine, daggerCliAvailable, daggerSessionAvailable } = await import("./dagger/dagger-engine.ts");
   if (choice === "dagger") {
     if (!daggerSessionAvailable() && !daggerCliAvailable()) {
       throw new ConnectorBuildError(

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ImageRecipe, formatImageAddress, loadProductionCatalog } from "@airbyte-ci/base-images";
 import type { Platform } from "@airbyte-ci/base-images";
-import { ConnectorBuildError } from "../errors.ts";
-import { FakeDaggerSession } from "../../test/dagger/fake-dagger-session.ts";
-import type { FakeExec, RecordedCall, RecordedRequest } from "../../test/dagger/fake-dagger-session.ts";
+import { ConnectorBuildError } from "../../errors.ts";
+import { FakeDaggerSession } from "../../../test/dagger/fake-dagger-session.ts";
+import type { FakeExec, RecordedCall, RecordedRequest } from "../../../test/dagger/fake-dagger-session.ts";
 import { DaggerEngine, daggerCliAvailable, daggerSessionAvailable } from "./dagger-engine.ts";
-import { daggerCallsFor } from "./dagger-lowering.ts";
+import { daggerCallsFor } from "./lowering.ts";
 
 // Decided before any test points the SDK at the fake endpoint.
 const REAL_ENGINE = daggerSessionAvailable() || daggerCliAvailable();

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { ConnectorBuildError } from "../errors.ts";
-import { runProcess } from "../process.ts";
+import { ConnectorBuildError } from "../../errors.ts";
+import { runProcess } from "../../shared/process.ts";
 
 /** A Docker CLI that can build with BuildKit, and how to call it. */
 export interface DockerClient {

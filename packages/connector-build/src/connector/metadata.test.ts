@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConnectorBuildError } from "./errors.ts";
+import { ConnectorBuildError } from "../errors.ts";
 import {
   connectorMetadataSchema,
   formatMetadataProblem,
@@ -12,7 +12,7 @@ import {
   readConnectorMetadata,
 } from "./metadata.ts";
 
-const FIXTURES = fileURLToPath(new URL("../test/__fixtures__/metadata/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../test/__fixtures__/metadata/", import.meta.url));
 const fixture = (name: string): string => join(FIXTURES, name);
 
 /** The strict reader's error, asserted to be INVALID_METADATA. */

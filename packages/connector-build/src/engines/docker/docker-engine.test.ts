@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { ImageRecipe } from "@airbyte-ci/base-images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixtureRoot, localCatalog } from "../../test/helpers.ts";
-import { checkBaseImage } from "../sanity-checks.ts";
+import { fixtureRoot, localCatalog } from "../../../test/helpers.ts";
+import { checkBaseImage } from "../../base-image/sanity-checks.ts";
 import { findDockerClient } from "./docker-client.ts";
 import { DockerEngine, inspectDockerImage } from "./docker-engine.ts";
-import { renderDockerfile } from "./dockerfile.ts";
+import { renderDockerfile } from "../../dockerfile/render.ts";
 
 const engine = new DockerEngine();
 const root = fixtureRoot("amd64");
@@ -139,7 +139,7 @@ describe("fixture base image", () => {
   it("a wrong expectation fails with what was expected and what was seen", async () => {
     const version = localCatalog().get("1.0.0");
     const image = await engine.build({ recipe: version.recipeFor("linux/amd64"), platform: "linux/amd64" });
-    const { runSanityChecks } = await import("../sanity-checks.ts");
+    const { runSanityChecks } = await import("../../base-image/sanity-checks.ts");
     const [result] = await runSanityChecks(engine, image, [
       { kind: "command", name: "python is 3.9.18", argv: ["python", "--version"], expect: { stdout: "Python 3.9.18" } },
     ]);

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConnectorBuildError } from "./errors.ts";
+import { ConnectorBuildError } from "../errors.ts";
 
 /** File name of a connector's metadata, in the connector's folder. */
 export const METADATA_FILE_NAME = "metadata.yaml";

@@ -3,11 +3,11 @@ import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { platformArchitecture, type ImageRecipe, type Platform } from "@airbyte-ci/base-images";
-import { ConnectorBuildError, lastLines } from "../errors.ts";
-import { runProcess } from "../process.ts";
+import { ConnectorBuildError, lastLines } from "../../errors.ts";
+import { runProcess } from "../../shared/process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
-import { renderDockerfile, type RenderedDockerfile } from "./dockerfile.ts";
-import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, RunResult } from "./engine.ts";
+import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
+import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, RunResult } from "../engine.ts";
 import { publishImages } from "./publish.ts";
 
 interface VertexLog {
