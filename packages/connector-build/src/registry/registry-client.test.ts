@@ -20,7 +20,10 @@ import {
   mergeScopes,
   parseAuthChallenge,
 } from "./registry-auth.ts";
-import { MEDIA_TYPES, RegistryClient, RegistryError, computeDigest, registryApiBase } from "./registry-client.ts";
+import { MEDIA_TYPES, RegistryClient, RegistryError } from "./registry-client.ts";
+import { computeDigest } from "./platforms.ts";
+import { registryApiBase } from "./transport.ts";
+import { deleteManifest, listTags, manifestPlatform } from "../../test/helpers/registry-admin.ts";
 
 const REGISTRY = "127.0.0.1:5000";
 const ROOT = resolve(import.meta.dirname, "../../../..");
@@ -61,7 +64,7 @@ async function freePort(): Promise<number> {
 // Tests that need a correctly labelled arm64 config use an image pushed to the token registry below.
 const arm64ConfigArchitecture = await (async () => {
   const client = new RegistryClient();
-  return (await client.manifestPlatform(arm64.address)).architecture;
+  return (await manifestPlatform(client, arm64.address)).architecture;
 })();
 const arm64Mislabelled = arm64ConfigArchitecture !== "arm64";
 
@@ -140,11 +143,11 @@ describe("RegistryClient against the local registry (no auth)", () => {
 
   afterAll(async () => {
     const client = new RegistryClient();
-    for (const tag of await client.listTags(testRepo).catch(() => [] as string[])) {
+    for (const tag of await listTags(client, testRepo).catch(() => [] as string[])) {
       const digest = await client.resolveDigest(`${testRepo}:${tag}`).catch(() => undefined);
-      if (digest !== undefined) await client.deleteManifest(testRepo, digest).catch(() => undefined);
+      if (digest !== undefined) await deleteManifest(client, testRepo, digest).catch(() => undefined);
     }
-    for (const digest of [amd64.digest, arm64.digest]) await client.deleteManifest(testRepo, digest).catch(() => undefined);
+    for (const digest of [amd64.digest, arm64.digest]) await deleteManifest(client, testRepo, digest).catch(() => undefined);
     // The registry keeps an emptied repository; remove ours (unique name) from its storage.
     const dir = join(STORAGE, testRepository);
     if (dir.startsWith(join(STORAGE, "registry-client-test")) && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
@@ -156,9 +159,9 @@ describe("RegistryClient against the local registry (no auth)", () => {
   });
 
   it("lists the tags of python, following Link pagination", async () => {
-    const paged = await new RegistryClient({ tagsPageSize: 1 }).listTags(`${REGISTRY}/python`);
+    const paged = await listTags(new RegistryClient(), `${REGISTRY}/python`, { pageSize: 1 });
     expect(paged).toEqual(expect.arrayContaining(["3.11-bookworm-amd64", "3.11-bookworm-arm64"]));
-    const whole = await new RegistryClient().listTags(`${REGISTRY}/python`);
+    const whole = await listTags(new RegistryClient(), `${REGISTRY}/python`);
     expect(paged).toEqual(whole);
   });
 
@@ -194,7 +197,7 @@ describe("RegistryClient against the local registry (no auth)", () => {
 
   it("reads the platform from the config blob; assertPlatform accepts amd64 for linux/amd64 and refuses it for linux/arm64", async () => {
     const client = new RegistryClient();
-    expect(await client.manifestPlatform(amd64.address)).toEqual({ os: "linux", architecture: "amd64" });
+    expect(await manifestPlatform(client, amd64.address)).toEqual({ os: "linux", architecture: "amd64" });
     expect(await client.assertPlatform(amd64.address, "linux/amd64")).toEqual({
       digest: amd64.digest,
       platform: { os: "linux", architecture: "amd64" },
@@ -259,9 +262,9 @@ describe("RegistryClient against the local registry (no auth)", () => {
     const oci = await reader.getManifest(`${testRepo}:multi-oci`);
     expect(oci.mediaType).toBe(MEDIA_TYPES.ociIndex);
     expect(oci.digest).toBe(ociDigest);
-    expect(await reader.listTags(testRepo)).toEqual(expect.arrayContaining(["multi", "multi-oci"]));
+    expect(await listTags(reader, testRepo)).toEqual(expect.arrayContaining(["multi", "multi-oci"]));
 
-    const notSingle = await registryError(() => reader.manifestPlatform(`${testRepo}@${digest}`));
+    const notSingle = await registryError(() => manifestPlatform(reader, `${testRepo}@${digest}`));
     expect(notSingle.reason).toBe("IS_INDEX");
     expect(notSingle.message).toContain(`linux/amd64 (${amd64.digest})`);
     expect(notSingle.message).toContain(`linux/arm64 (${arm64.digest})`);
@@ -270,8 +273,8 @@ describe("RegistryClient against the local registry (no auth)", () => {
     expect(pin.message).toContain("is a multi-platform index");
     expect(pin.message).toContain(`pin ${testRepo}@${arm64.digest} for linux/arm64`);
 
-    await reader.deleteManifest(testRepo, ociDigest);
-    expect(await reader.tagExists(testRepo, "multi-oci")).toBe(false);
+    await deleteManifest(reader, testRepo, ociDigest);
+    expect(await new RegistryClient().tagExists(testRepo, "multi-oci")).toBe(false);
   });
 
   it("putIndex refuses entries that contradict the registry: platform, size, absent manifest", async () => {
@@ -308,13 +311,13 @@ describe("RegistryClient against the local registry (no auth)", () => {
       expect(error.message).toContain("MANIFEST_UNKNOWN: manifest unknown");
       expect(error.message).toContain("expected a manifest or index for this reference");
     }
-    const repo = await registryError(() => client.listTags(`${REGISTRY}/no-such-repository`));
+    const repo = await registryError(() => listTags(client, `${REGISTRY}/no-such-repository`));
     expect(repo.message).toContain("NAME_UNKNOWN: repository name not known to registry");
     expect(repo.message).toContain("expected the repository 'no-such-repository' to exist");
   });
 
   it("explains an unreachable registry", async () => {
-    const blocked = await registryError(() => new RegistryClient().listTags("127.0.0.1:1/python"));
+    const blocked = await registryError(() => listTags(new RegistryClient(), "127.0.0.1:1/python"));
     expect(blocked.reason).toBe("UNREACHABLE");
     expect(blocked.message).toContain("Registry 127.0.0.1:1 is unreachable: cannot list the tags of 127.0.0.1:1/python");
     expect(blocked.message).toContain("GET http://127.0.0.1:1/v2/python/tags/list");
@@ -333,7 +336,7 @@ describe("RegistryClient against the local registry (no auth)", () => {
     await new Promise<void>((ok) => silent.listen(0, "127.0.0.1", ok));
     const { port } = silent.address() as AddressInfo;
     try {
-      const error = await registryError(() => new RegistryClient({ timeoutMs: 300 }).listTags(`127.0.0.1:${port}/python`));
+      const error = await registryError(() => listTags(new RegistryClient({ timeoutMs: 300 }), `127.0.0.1:${port}/python`));
       expect(error.reason).toBe("TIMEOUT");
       expect(error.message).toContain(`Registry 127.0.0.1:${port} did not answer in 300 ms: cannot list the tags`);
     } finally {
@@ -346,7 +349,7 @@ describe("RegistryClient against the local registry (no auth)", () => {
     const client = new RegistryClient();
     expect((await registryError(() => client.getManifest(`${REGISTRY}/python@sha256:abc`))).reason).toBe("INVALID_REFERENCE");
     expect((await registryError(() => client.getManifest(`${REGISTRY}/python`))).message).toContain("names neither a tag nor a digest");
-    expect((await registryError(() => client.listTags(`${REGISTRY}/python:3.11`))).message).toContain("is a reference, not a repository");
+    expect((await registryError(() => listTags(client, `${REGISTRY}/python:3.11`))).message).toContain("is a reference, not a repository");
   });
 });
 
@@ -505,8 +508,8 @@ describe("RegistryClient bearer-token flow against a docker-registry with token 
 
     // Reads need the pull scope: its token is cached, no new token request.
     const mid = tokenRequests.length;
-    expect(await client.listTags(`${registry}/tiny`)).toEqual(["v1"]);
-    expect(await client.listTags(`${registry}/tiny`)).toEqual(["v1"]);
+    expect(await listTags(client, `${registry}/tiny`)).toEqual(["v1"]);
+    expect(await listTags(client, `${registry}/tiny`)).toEqual(["v1"]);
     expect(await client.resolveDigest(`${registry}/tiny:v1`)).toBe(digest);
     expect(await client.assertPlatform(`${registry}/tiny:v1@${digest}`, "linux/arm64")).toEqual({
       digest,
@@ -530,13 +533,13 @@ describe("RegistryClient bearer-token flow against a docker-registry with token 
     const digest = await pushTinyImage(client, "from-docker-config", "v1");
     expect(await client.tagExists(`${registry}/from-docker-config`, "v1")).toBe(true);
     expect(tokenRequests.slice(before).every((r) => r.user === "tester")).toBe(true);
-    await client.deleteManifest(`${registry}/from-docker-config`, digest);
+    await deleteManifest(client, `${registry}/from-docker-config`, digest);
     expect(await new RegistryClient({ env: {}, dockerConfigPath: configPath }).tagExists(`${registry}/from-docker-config`, "v1")).toBe(false);
   });
 
   it("explains credentials refused by the token server", async () => {
     const client = new RegistryClient({ env: { REGISTRY_USERNAME: "tester", REGISTRY_PASSWORD: "wrong" }, dockerConfigPath: false });
-    const error = await registryError(() => client.listTags(`${registry}/tiny`));
+    const error = await registryError(() => listTags(client, `${registry}/tiny`));
     expect(error.reason).toBe("AUTH");
     expect(error.status).toBe(401);
     expect(error.message).toContain("could not get a token for repository:tiny:pull");
