@@ -4,6 +4,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# `--catalog local` names the fixture catalog this script writes.
+export CONNECTOR_BUILD_LOCAL_CATALOG="${CONNECTOR_BUILD_LOCAL_CATALOG:-$ROOT/.local/fixture/catalog.json}"
 bash scripts/bootstrap.sh
 CLI=(node packages/connector-build/bin/connector-build.js)
 # The example's metadata names the production base image; a working copy is pointed at the local

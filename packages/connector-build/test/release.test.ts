@@ -4,7 +4,9 @@ import { loadProductionCatalog, parseCatalog, type CatalogData } from "@airbyte-
 import { describe, expect, it } from "vitest";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { lockCatalog, releaseBaseImage, renderCatalogDocs } from "../src/base-image/release.ts";
+import { lockCatalog } from "../src/base-image/catalog-lock.ts";
+import { renderCatalogDocs } from "../src/base-image/catalog-docs.ts";
+import { releaseBaseImage } from "../src/base-image/release.ts";
 import { REPO_ROOT, fixtureRoot, runCli, spawnCli, stageExample, testCatalog as copyCatalog } from "./helpers.ts";
 
 const engine = new DockerEngine();

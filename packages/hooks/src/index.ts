@@ -1,4 +1,4 @@
-import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
+import { AirbyteCiError, type ImageRecipe, type Platform } from "@airbyte-ci/base-images";
 
 export type { ImageRecipe, Platform, RecipeOperation } from "@airbyte-ci/base-images";
 
@@ -33,6 +33,54 @@ export interface BuildCustomization {
 }
 
 const KNOWN_KEYS = new Set(["mainFileName", "preConnectorInstall", "postConnectorInstall"]);
+const MAIN_FILE_NAME = /^[A-Za-z0-9_.-]+\.py$/;
+
+/** Error codes raised by `@airbyte-ci/hooks`. */
+export type HooksErrorCode = "INVALID_BUILD_CUSTOMIZATION";
+
+/** An error raised by `@airbyte-ci/hooks`: a build customisation that is not well formed. */
+export class HooksError extends AirbyteCiError<HooksErrorCode> {
+  static override readonly marker: symbol = Symbol.for("@airbyte-ci/error/HooksError");
+
+  constructor(code: HooksErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "HooksError";
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value) ?? String(value)}`.trim();
+}
+
+/**
+ * Checks that a value is a build customisation: an object whose keys are known, whose hooks are
+ * functions and whose `mainFileName` is a Python file name. The one check of a customisation, used
+ * by {@link defineBuildCustomization} and by the build when it loads `build_customization.ts`.
+ *
+ * @param where - prefix of the error message, e.g. `defineBuildCustomization`.
+ * @throws HooksError `INVALID_BUILD_CUSTOMIZATION` naming the problem.
+ */
+export function validateBuildCustomization(value: unknown, where = "defineBuildCustomization"): BuildCustomization {
+  const fail = (message: string): never => {
+    throw new HooksError("INVALID_BUILD_CUSTOMIZATION", `${where}: ${message}`);
+  };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(`expected an object with mainFileName, preConnectorInstall or postConnectorInstall, got ${describeValue(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!KNOWN_KEYS.has(key)) fail(`unknown key '${key}': expected mainFileName, preConnectorInstall or postConnectorInstall`);
+  }
+  const { mainFileName, preConnectorInstall, postConnectorInstall } = value as Record<string, unknown>;
+  if (mainFileName !== undefined && (typeof mainFileName !== "string" || !MAIN_FILE_NAME.test(mainFileName))) {
+    fail(`mainFileName must be a Python file name such as main.py, got ${JSON.stringify(mainFileName)}`);
+  }
+  for (const [name, hook] of [["preConnectorInstall", preConnectorInstall], ["postConnectorInstall", postConnectorInstall]] as const) {
+    if (hook !== undefined && typeof hook !== "function") fail(`${name} must be a function (recipe, context) => recipe, got ${describeValue(hook)}`);
+  }
+  return value as BuildCustomization;
+}
 
 /**
  * Declares a connector's build customisation, typed. Export it as the default export of
@@ -46,26 +94,9 @@ const KNOWN_KEYS = new Set(["mainFileName", "preConnectorInstall", "postConnecto
  * ```
  *
  * Unknown keys and wrongly typed values throw at once, so a typo is not silently ignored.
+ *
+ * @throws HooksError `INVALID_BUILD_CUSTOMIZATION` naming the problem.
  */
 export function defineBuildCustomization(customization: BuildCustomization): BuildCustomization {
-  if (typeof customization !== "object" || customization === null) {
-    throw new TypeError("defineBuildCustomization: expected an object with mainFileName, preConnectorInstall or postConnectorInstall");
-  }
-  for (const key of Object.keys(customization)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new TypeError(
-        `defineBuildCustomization: unknown key '${key}': expected mainFileName, preConnectorInstall or postConnectorInstall`,
-      );
-    }
-  }
-  const { mainFileName, preConnectorInstall, postConnectorInstall } = customization;
-  if (mainFileName !== undefined && (typeof mainFileName !== "string" || !/^[A-Za-z0-9_.-]+\.py$/.test(mainFileName))) {
-    throw new TypeError(`defineBuildCustomization: mainFileName must be a Python file name such as main.py, got ${JSON.stringify(mainFileName)}`);
-  }
-  for (const [name, hook] of [["preConnectorInstall", preConnectorInstall], ["postConnectorInstall", postConnectorInstall]] as const) {
-    if (hook !== undefined && typeof hook !== "function") {
-      throw new TypeError(`defineBuildCustomization: ${name} must be a function (recipe, context) => recipe, got ${typeof hook}`);
-    }
-  }
-  return Object.freeze({ ...customization });
+  return Object.freeze({ ...validateBuildCustomization(customization) });
 }

@@ -1,7 +1,8 @@
 import { parsePlatform, parsePlatformList, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
+import { withInterruptSignal } from "./signals.ts";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { renderDockerfile } from "../dockerfile/render.ts";
-import type { BuiltImage, Engine } from "../engines/engine.ts";
+import { buildBaseImage } from "../base-image/build-check-publish.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { checkBaseImage, formatSanityReport } from "../base-image/sanity-checks.ts";
@@ -42,23 +43,13 @@ function platformsOf(version: BaseImageVersion, option: string | undefined): Pla
   return wanted;
 }
 
-/** Builds a base image version on every requested platform. */
-export async function buildBaseImage(engine: Engine, version: BaseImageVersion, platforms: readonly Platform[]): Promise<BuiltImage[]> {
-  const images: BuiltImage[] = [];
-  for (const platform of platforms) {
-    err(`building base image ${version.version} for ${platform} on ${engine.name}`);
-    images.push(await engine.build({ recipe: version.recipeFor(platform), platform }));
-  }
-  return images;
-}
-
 export async function buildCommand(versionName: string, opts: { catalog?: string; engine: EngineChoice; platform?: string }): Promise<void> {
   const { catalog } = loadCatalog(opts.catalog);
   const version = catalog.get(versionName);
   const platforms = platformsOf(version, opts.platform);
   const engine = await selectEngine(opts.engine);
   try {
-    for (const image of await buildBaseImage(engine, version, platforms)) {
+    for (const image of await buildBaseImage(engine, version, platforms, { log: err })) {
       process.stdout.write(`${image.platform}\t${image.ref}\n`);
     }
   } finally {
@@ -75,7 +66,7 @@ export async function checkCommand(
   const platforms = platformsOf(version, opts.platform);
   const engine = await selectEngine(opts.engine);
   try {
-    const images = await buildBaseImage(engine, version, platforms);
+    const images = await buildBaseImage(engine, version, platforms, { log: err });
     const report = await checkBaseImage(engine, version, images);
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSanityReport(report)}\n`);
     if (!report.passed) {
@@ -86,7 +77,6 @@ export async function checkCommand(
   }
 }
 
-const logErr = (line: string) => process.stderr.write(`${line}\n`);
 
 function rootImageOverrides(specs: readonly string[] | undefined): Partial<Record<Platform, string>> {
   const out: Partial<Record<Platform, string>> = {};
@@ -112,7 +102,8 @@ export async function releaseCommand(opts: {
   const { path } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
-    const result = await releaseBaseImage({
+    const result = await withInterruptSignal((signal) => releaseBaseImage({
+      signal,
       catalogPath: path,
       engine,
       bump: opts.bump,
@@ -120,8 +111,8 @@ export async function releaseCommand(opts: {
       ...(opts.publishTo ? { publishTo: opts.publishTo } : {}),
       rootImages: rootImageOverrides(opts.rootImage),
       force: opts.force ?? false,
-      log: logErr,
-    });
+      log: err,
+    }));
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `released ${result.version}: ${result.address}\n`);
   } finally {
     await engine.close();
@@ -132,12 +123,12 @@ export async function publishCommand(version: string, opts: { catalog?: string; 
   const { publishBaseImage } = await import("../base-image/release.ts");
   const { catalog, path } = loadCatalog(opts.catalog);
   if (opts.ifUnpublished && catalog.get(version).published) {
-    logErr(`${version} is already published: ${catalog.get(version).publishedAddress}`);
+    err(`${version} is already published: ${catalog.get(version).publishedAddress}`);
     return;
   }
   const engine = await selectEngine(opts.engine);
   try {
-    const result = await publishBaseImage({ catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, log: logErr });
+    const result = await withInterruptSignal((signal) => publishBaseImage({ signal, catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, log: err }));
     process.stdout.write(`published ${result.version}: ${result.address}\n`);
   } finally {
     await engine.close();
@@ -145,13 +136,13 @@ export async function publishCommand(version: string, opts: { catalog?: string; 
 }
 
 export async function docsCommand(opts: { catalog?: string; output?: string }): Promise<void> {
-  const { renderCatalogDocs } = await import("../base-image/release.ts");
+  const { renderCatalogDocs } = await import("../base-image/catalog-docs.ts");
   const { writeFileAtomic } = await import("../shared/fs-atomic.ts");
   const { catalog } = loadCatalog(opts.catalog);
   const markdown = renderCatalogDocs(catalog);
   if (opts.output) {
     writeFileAtomic(opts.output, markdown);
-    logErr(`wrote ${opts.output}`);
+    err(`wrote ${opts.output}`);
   } else {
     process.stdout.write(markdown);
   }

@@ -1,35 +1,8 @@
 import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { Command, CommanderError, Option } from "commander";
-import { ConnectorBuildError } from "../errors.ts";
+import { EXIT, exitCodeFor } from "../errors.ts";
 
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, engine: 3, interrupted: 130 } as const;
-
-const INPUT_CODES = new Set([
-  "USAGE",
-  "INVALID_IMAGE_ADDRESS",
-  "INVALID_PLATFORM",
-  "INVALID_RECIPE",
-  "INVALID_CATALOG",
-  "UNKNOWN_VERSION",
-  "UNKNOWN_BASE_IMAGE",
-  "CATALOG_NOT_FOUND",
-  "INVALID_METADATA",
-  "INVALID_CONNECTOR",
-  "HOOK_FAILED",
-  "RELEASE_REFUSED",
-  "MIGRATION_REFUSED",
-]);
-
-/** Maps an error to the CLI's exit code. */
-export function exitCodeFor(error: unknown): number {
-  if (AirbyteCiError.isInstance(error)) {
-    if (error.code === "ENGINE_UNAVAILABLE") return EXIT.engine;
-    if (error.code === "INTERRUPTED") return EXIT.interrupted;
-    if (INPUT_CODES.has(error.code)) return EXIT.usage;
-  }
-  return EXIT.failure;
-}
+export { EXIT, exitCodeFor } from "../errors.ts";
 
 const engineOption = () =>
   new Option("--engine <engine>", "engine to build on: auto uses Dagger when a session or a dagger CLI is present, else Docker")
@@ -38,7 +11,7 @@ const engineOption = () =>
 const catalogOption = () =>
   new Option(
     "--catalog <catalog>",
-    "base image catalog: 'production' (shipped with @airbyte-ci/base-images), 'local' (the fixture catalog scripts/env/setup.sh generates in .local/fixture/catalog.json, built on this machine's local registry), or a path to a catalog JSON file",
+    "base image catalog: 'production' (shipped with @airbyte-ci/base-images), 'local' (the catalog file $CONNECTOR_BUILD_LOCAL_CATALOG names), or a path to a catalog JSON file",
   )
     .env("CONNECTOR_BUILD_CATALOG")
     .default("production");
@@ -182,7 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return EXIT.ok;
       return EXIT.usage;
     }
-    const message = AirbyteCiError.isInstance(error) || error instanceof ConnectorBuildError ? error.message : String((error as Error)?.message ?? error);
+    const message = AirbyteCiError.isInstance(error) ? error.message : String((error as Error)?.message ?? error);
     process.stderr.write(`connector-build: error: ${message}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ImageRecipe, describe as describeValue } from "@airbyte-ci/base-images";
-import type { BuildCustomization, BuildHook, HookContext } from "@airbyte-ci/hooks";
+import { HooksError, validateBuildCustomization, type BuildCustomization, type BuildHook, type HookContext } from "@airbyte-ci/hooks";
 import { createJiti } from "jiti";
 import { ConnectorBuildError } from "../errors.ts";
 
@@ -59,16 +59,12 @@ export async function loadBuildCustomization(connectorDir: string, technicalName
       `connector ${technicalName}: ${file} must export default defineBuildCustomization({...}), but its default export is ${describeValue(loaded)}`,
     );
   }
-  const c = loaded as Record<string, unknown>;
-  for (const key of ["preConnectorInstall", "postConnectorInstall"] as const) {
-    if (c[key] !== undefined && typeof c[key] !== "function") {
-      throw new ConnectorBuildError("HOOK_FAILED", `connector ${technicalName}: ${file}: ${key} must be a function (recipe, context) => recipe, got ${describeValue(c[key])}`);
-    }
+  try {
+    return { file, customization: validateBuildCustomization(loaded, `connector ${technicalName}: ${file}`) };
+  } catch (error) {
+    if (HooksError.isInstance(error)) throw new ConnectorBuildError("HOOK_FAILED", error.message, { cause: error });
+    throw error;
   }
-  if (c.mainFileName !== undefined && (typeof c.mainFileName !== "string" || !/^[A-Za-z0-9_.-]+\.py$/.test(c.mainFileName))) {
-    throw new ConnectorBuildError("HOOK_FAILED", `connector ${technicalName}: ${file}: mainFileName must be a Python file name such as main.py, got ${JSON.stringify(c.mainFileName)}`);
-  }
-  return { file, customization: loaded as BuildCustomization };
 }
 
 function firstLine(error: unknown): string {

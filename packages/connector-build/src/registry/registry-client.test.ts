@@ -44,7 +44,9 @@ async function registryError(fn: () => Promise<unknown>): Promise<RegistryError>
     await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(RegistryError);
-    expect((error as RegistryError).code).toBe("REGISTRY_ERROR");
+    expect(RegistryError.isInstance(error)).toBe(true);
+    // A malformed reference is bad input (exit 2); everything else is a registry failure (exit 1).
+    expect((error as RegistryError).code).toBe((error as RegistryError).reason === "INVALID_REFERENCE" ? "INVALID_REFERENCE" : "REGISTRY_ERROR");
     return error as RegistryError;
   }
   throw new Error("expected a RegistryError, got success");

@@ -1,6 +1,5 @@
 import { ConnectorBuildError } from "../errors.ts";
 
-/** Which kind of registry failure a {@link RegistryError} is. */
 export type RegistryErrorReason =
   /** The reference or argument is malformed. */
   | "INVALID_REFERENCE"
@@ -23,8 +22,12 @@ export type RegistryErrorReason =
   /** A manifest of another platform than expected. */
   | "PLATFORM_MISMATCH";
 
-/** A registry failure; `code` is always `REGISTRY_ERROR`, `reason` says which kind. */
+/**
+ * A registry failure; `reason` says which kind. `code` is `INVALID_REFERENCE` (exit 2) for a
+ * malformed reference, digest or tag given to the client, `REGISTRY_ERROR` (exit 1) otherwise.
+ */
 export class RegistryError extends ConnectorBuildError {
+  static override readonly marker: symbol = Symbol.for("@airbyte-ci/error/RegistryError");
   /** Which kind of failure. */
   readonly reason: RegistryErrorReason;
   /** Registry host as named in the reference (`docker.io`, `127.0.0.1:5000`). */
@@ -41,7 +44,7 @@ export class RegistryError extends ConnectorBuildError {
     message: string,
     details: { registry?: string; url?: string; status?: number; registryCodes?: readonly string[]; cause?: unknown } = {},
   ) {
-    super("REGISTRY_ERROR", message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(reason === "INVALID_REFERENCE" ? "INVALID_REFERENCE" : "REGISTRY_ERROR", message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "RegistryError";
     this.reason = reason;
     this.registry = details.registry;

@@ -1,0 +1,107 @@
+import { formatImageAddress, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
+import { renderDockerfile } from "../dockerfile/render.ts";
+import type { BuiltImage, Engine } from "../engines/engine.ts";
+import { ConnectorBuildError } from "../errors.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
+import { RegistryError } from "../registry/registry-error.ts";
+import { checkBaseImage, formatSanityReport, type SanityReport } from "./sanity-checks.ts";
+
+/** Receives progress lines. */
+export type Log = (line: string) => void;
+
+/** What a release or publish did. */
+export interface ReleaseResult {
+  readonly version: string;
+  readonly address: string;
+  readonly digest: string;
+  readonly platformDigests: Readonly<Partial<Record<Platform, string>>>;
+  readonly report: SanityReport;
+}
+
+/** The error of a release stopped by the caller's abort signal (SIGINT/SIGTERM in the CLI). */
+export function interrupted(): ConnectorBuildError {
+  return new ConnectorBuildError("INTERRUPTED", "interrupted: nothing was recorded in the catalog");
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted();
+}
+
+/**
+ * Builds a base image version on every requested platform, one after the other, and returns the
+ * images in the order of `platforms`. The one build loop of base images: `base build`, `base check`,
+ * releases and publishes use it. Stops with `INTERRUPTED` between platforms once `signal` aborts.
+ */
+export async function buildBaseImage(
+  engine: Engine,
+  version: BaseImageVersion,
+  platforms: readonly Platform[],
+  options: { log?: Log; signal?: AbortSignal } = {},
+): Promise<BuiltImage[]> {
+  const images: BuiltImage[] = [];
+  for (const platform of platforms) {
+    checkAborted(options.signal);
+    options.log?.(`building ${version.version} for ${platform} on ${engine.name}`);
+    images.push(await engine.build({ recipe: version.recipeFor(platform), platform }));
+  }
+  return images;
+}
+
+/** Checks every root image digest is the manifest of its platform, before anything is built or pushed. */
+export async function verifyRootImages(version: BaseImageVersion, platforms: readonly Platform[], client: RegistryClient, log: Log): Promise<void> {
+  for (const platform of platforms) {
+    const address = formatImageAddress(version.rootImage(platform));
+    log(`checking root image ${address} is the ${platform} manifest`);
+    try {
+      await client.assertPlatform(address, platform);
+    } catch (error) {
+      // The registry could not be asked (network, credentials, a server error): a failure, not a refusal.
+      if (RegistryError.isInstance(error) && (["UNREACHABLE", "TIMEOUT", "AUTH"].includes(error.reason) || (error.status ?? 0) >= 500)) throw error;
+      throw new ConnectorBuildError("RELEASE_REFUSED", `base image ${version.version}: root image for ${platform} refused: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * Builds, checks and publishes one version; returns the publish result with each platform's
+ * Dockerfile. Nothing is pushed unless every platform passes every check. The digest recorded is the
+ * one the registry reports, read back through `client`.
+ */
+export async function buildCheckPublish(
+  engine: Engine,
+  version: BaseImageVersion,
+  repository: string,
+  client: RegistryClient,
+  log: Log,
+  signal: AbortSignal | undefined,
+): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {
+  const platforms = version.platforms;
+  await verifyRootImages(version, platforms, client, log);
+  const dockerfiles: Record<string, string> = {};
+  for (const platform of platforms) dockerfiles[platform] = renderDockerfile(version.recipeFor(platform)).dockerfile;
+  const images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}) });
+  checkAborted(signal);
+  log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
+  const report = await checkBaseImage(engine, version, images);
+  log(formatSanityReport(report));
+  if (!report.passed) {
+    throw new ConnectorBuildError(
+      "SANITY_CHECK_FAILED",
+      `base image ${version.version} failed ${report.results.filter((r) => !r.passed).length} sanity check(s); nothing was published and the catalog is unchanged:\n${report.results
+        .filter((r) => !r.passed)
+        .map((r) => `  [${r.platform}] ${r.check}: expected ${r.expected}, saw ${r.seen}`)
+        .join("\n")}`,
+    );
+  }
+  checkAborted(signal);
+  const reference = `${repository}:${version.version}`;
+  log(`publishing ${reference} (${platforms.join(", ")})`);
+  const published = await engine.publish(images, reference);
+  // Record what the registry reports, not what the engine computed.
+  const digest = await client.resolveDigest(reference);
+  if (digest !== published.digest) {
+    throw new ConnectorBuildError("PUBLISH_FAILED", `published ${reference} as ${published.digest} but the registry reports ${digest}`);
+  }
+  checkAborted(signal);
+  return { version: version.version, address: `${reference}@${digest}`, digest, platformDigests: published.platformDigests, report, dockerfiles };
+}
