@@ -11,7 +11,7 @@ import { buildConnectors, type BuildOutput, type ConnectorBuildResult } from "..
 import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { renderDockerfile } from "../src/dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "../src/engines/engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
 import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
 import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
@@ -84,6 +84,9 @@ class TimedEngine implements Engine {
     const image = await this.inner.build(request);
     this.buildMs.set(image.ref, performance.now() - started);
     return image;
+  }
+  resolveImage(reference: string, options?: ResolveImageOptions): Promise<ResolvedImage> {
+    return this.inner.resolveImage(reference, options);
   }
   run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult> {
     return this.inner.run(image, argv, options);

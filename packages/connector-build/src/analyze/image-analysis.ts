@@ -1,5 +1,6 @@
-import { resolveImageInput } from "../compare/compare-images.ts";
-import { listSystemPackages, readRuntimeEnv, type ResolveOptions } from "../inspect/image-probes.ts";
+import { cell as markdownCell, code, plural } from "../shared/markdown.ts";
+import { listSystemPackages, readRuntimeEnv } from "../inspect/image-probes.ts";
+import { resolveImageInput, type ResolveOptions } from "../inspect/resolve-input.ts";
 import type { Engine } from "../engines/engine.ts";
 import { createLimiter } from "../shared/pool.ts";
 
@@ -213,20 +214,7 @@ export async function analyzeImages(
 // ---------------------------------------------------------------------------------------------
 // Renderers
 
-function cell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n|\r/g, "<br>");
-}
-
-function code(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") || text === "" ? " " : "";
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
+const cell = (text: string) => markdownCell(text, "<br>");
 
 /**
  * Renders an image analysis as Markdown: the images, the three environment tables, the packages

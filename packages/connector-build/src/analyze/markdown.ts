@@ -1,29 +1,5 @@
+import { cell, code, fenced, plural } from "../shared/markdown.ts";
 import type { AnalysisProblem, DockerfileAnalysisReport } from "./analyze.ts";
-
-/** Escapes text for a Markdown table cell: pipes, line breaks. */
-function cell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n|\r/g, " ");
-}
-
-/** Inline code that survives backticks in the text. */
-function code(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
-
-/** A fenced block longer than any backtick run of the content. */
-function fenced(content: string, info: string): string {
-  const longest = Math.max(0, ...[...content.matchAll(/`{3,}/g)].map((m) => m[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  const body = content.replace(/^\uFEFF/, "").replace(/\n+$/, "");
-  return `${fence}${info}\n${body}\n${fence}`;
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 function problemLine(p: AnalysisProblem): string {
   const where = `${p.path}${p.line !== undefined ? `:${p.line}` : ""}`;

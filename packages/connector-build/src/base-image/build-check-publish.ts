@@ -6,6 +6,11 @@ import type { RegistryClient } from "../registry/registry-client.ts";
 import { RegistryError } from "../registry/registry-error.ts";
 import { checkBaseImage, formatSanityReport, type SanityReport } from "./sanity-checks.ts";
 
+/** What a release asks of a registry: a {@link RegistryClient}, or any object with these three calls. */
+export type ReleaseRegistry = Pick<RegistryClient, "tagExists" | "resolveDigest"> & {
+  assertPlatform(reference: string, platform: Platform): Promise<unknown>;
+};
+
 /** Receives progress lines. */
 export type Log = (line: string) => void;
 
@@ -48,7 +53,7 @@ export async function buildBaseImage(
 }
 
 /** Checks every root image digest is the manifest of its platform, before anything is built or pushed. */
-export async function verifyRootImages(version: BaseImageVersion, platforms: readonly Platform[], client: RegistryClient, log: Log): Promise<void> {
+export async function verifyRootImages(version: BaseImageVersion, platforms: readonly Platform[], client: ReleaseRegistry, log: Log): Promise<void> {
   for (const platform of platforms) {
     const address = formatImageAddress(version.rootImage(platform));
     log(`checking root image ${address} is the ${platform} manifest`);
@@ -71,7 +76,7 @@ export async function buildCheckPublish(
   engine: Engine,
   version: BaseImageVersion,
   repository: string,
-  client: RegistryClient,
+  client: ReleaseRegistry,
   log: Log,
   signal: AbortSignal | undefined,
 ): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {

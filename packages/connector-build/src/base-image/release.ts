@@ -2,6 +2,7 @@ import { SUPPORTED_PLATFORMS, parseCatalog, type BaseImageVersion, type Platform
 import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
+import type { ReleaseRegistry } from "./build-check-publish.ts";
 import { buildCheckPublish, type Log, type ReleaseResult } from "./build-check-publish.ts";
 import { lockCatalog } from "./catalog-lock.ts";
 import { readCatalogFile, recordVersion } from "./catalog-file.ts";
@@ -24,7 +25,7 @@ export interface ReleaseOptions {
   readonly force?: boolean;
   readonly log?: Log;
   /** Registry client used to check tags and root images and to read the published digest back. Default: a new client. */
-  readonly registry?: RegistryClient;
+  readonly registry?: ReleaseRegistry;
   /** Aborts the release between steps (the CLI aborts it on SIGINT/SIGTERM); nothing is recorded then. */
   readonly signal?: AbortSignal;
 }
@@ -84,7 +85,7 @@ export async function publishBaseImage(options: {
   publishTo?: string;
   force?: boolean;
   log?: Log;
-  registry?: RegistryClient;
+  registry?: ReleaseRegistry;
   signal?: AbortSignal;
 }): Promise<ReleaseResult> {
   const log = options.log ?? (() => {});

@@ -4,7 +4,8 @@ import { analyzeImages, renderImageAnalysisMarkdown, type ImageAnalysisReport } 
 import { renderAnalysisMarkdown } from "../analyze/markdown.ts";
 import type { Engine } from "../engines/engine.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
-import { ConnectorBuildError } from "../errors.ts";
+import { ConnectorBuildError, EXIT } from "../errors.ts";
+import { plural } from "../shared/markdown.ts";
 
 /** Options of {@link analyzeCommand}. */
 export interface AnalyzeCommandOptions {
@@ -22,7 +23,7 @@ export interface AnalyzeCommandOptions {
   image?: string[];
   /** Base images whose packages are subtracted (default: the `FROM` images of the variants). */
   baseImage?: string[];
-  /** Engine running the images: Docker (references are local Docker images). Tests may pass an engine. */
+  /** Engine resolving and running the images (`auto`, `docker`, `dagger`; default `docker`). Tests may pass an engine. */
   engine?: EngineChoice | Engine;
   /** Platform pulled when an image is not in the local Docker (default linux/amd64). */
   platform?: string;
@@ -40,7 +41,7 @@ function list(value: string | string[] | undefined): string[] | undefined {
  * images). Markdown on stdout by default, `--json` for JSON. Exit 1 (ANALYZE_FAILED) after printing
  * the report when an image could not be resolved or read.
  */
-export async function analyzeCommand(root: string | undefined, opts: AnalyzeCommandOptions = {}): Promise<void> {
+export async function analyzeCommand(root: string | undefined, opts: AnalyzeCommandOptions = {}): Promise<number> {
   if (opts.json && opts.markdown) throw new ConnectorBuildError("USAGE", "analyze: --json and --markdown are exclusive");
   const extraImages = [...(Array.isArray(opts.images) ? opts.images : []), ...(opts.image ?? [])];
   const runImages = opts.images === true || extraImages.length > 0;
@@ -60,8 +61,7 @@ export async function analyzeCommand(root: string | undefined, opts: AnalyzeComm
     const references = [...(opts.images === true ? (repository?.variants ?? []).flatMap((v) => (v.example.image !== undefined ? [v.example.image] : [])) : []), ...extraImages];
     const baseImages = opts.baseImage ?? [...new Set((repository?.variants ?? []).flatMap((v) => v.baseImages))];
     const choice = opts.engine ?? "docker";
-    if (choice === "dagger") throw new ConnectorBuildError("USAGE", "analyze: --engine dagger: image references are resolved in the local Docker: use --engine docker");
-    const engine = typeof choice === "string" ? await selectEngine("docker") : choice;
+    const engine = typeof choice === "string" ? await selectEngine(choice) : choice;
     try {
       images = await analyzeImages(engine, references, baseImages, {
         ...(pullPlatform ? { pullPlatform } : {}),
@@ -82,7 +82,10 @@ export async function analyzeCommand(root: string | undefined, opts: AnalyzeComm
     process.stdout.write(parts.join("\n"));
   }
   if (images && images.problems.length > 0) {
+    // An incomplete analysis is an outcome, reported and returned, not an error.
     const failed = [...new Set(images.problems.map((p) => p.image))];
-    throw new ConnectorBuildError("ANALYZE_FAILED", `${failed.length} image${failed.length === 1 ? "" : "s"} could not be (fully) read: ${failed.join(", ")} (see Problems)`);
+    process.stderr.write(`connector-build: ${plural(failed.length, "image")} could not be (fully) read: ${failed.join(", ")} (see Problems)\n`);
+    return EXIT.failure;
   }
+  return EXIT.ok;
 }

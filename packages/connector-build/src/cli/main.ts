@@ -1,13 +1,29 @@
 import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { Command, CommanderError, Option } from "commander";
+import { findDaggerCli } from "../engines/dagger/discovery.ts";
 import { EXIT, exitCodeFor } from "../errors.ts";
 
 export { EXIT, exitCodeFor } from "../errors.ts";
+
+/**
+ * The CLI owns the process environment. The Dagger SDK picks its CLI from
+ * `_EXPERIMENTAL_DAGGER_CLI_BIN` (without it, it downloads one): point it at the dagger on PATH.
+ */
+function prepareEnvironment(env: NodeJS.ProcessEnv): void {
+  if (env._EXPERIMENTAL_DAGGER_CLI_BIN === undefined && !env.DAGGER_SESSION_PORT) {
+    const cli = findDaggerCli(env);
+    if (cli !== undefined) env._EXPERIMENTAL_DAGGER_CLI_BIN = cli;
+  }
+}
 
 const engineOption = () =>
   new Option("--engine <engine>", "engine to build on: auto uses Dagger when a session or a dagger CLI is present, else Docker")
     .choices(["auto", "docker", "dagger"])
     .default("auto");
+const imageEngineOption = () =>
+  new Option("--engine <engine>", "engine resolving and running the images: docker (references and image ids of the local Docker, pulled when absent), dagger (references pulled from a registry), auto")
+    .choices(["auto", "docker", "dagger"])
+    .default("docker");
 const catalogOption = () =>
   new Option(
     "--catalog <catalog>",
@@ -16,7 +32,12 @@ const catalogOption = () =>
     .env("CONNECTOR_BUILD_CATALOG")
     .default("production");
 
-function buildProgram(): Command {
+/** What a command that returns an outcome (compare, analyze) asks the process to exit with. */
+interface Outcome {
+  exitCode: number;
+}
+
+function buildProgram(outcome: Outcome): Command {
   const program = new Command("connector-build")
     .description("Build Airbyte Python connector images on one common, digest-pinned base image.")
     .option("--debug", "print stack traces of errors")
@@ -119,11 +140,13 @@ function buildProgram(): Command {
     )
     .argument("<image-a>", "image reference: repo:tag, registry/repo@sha256:…, or an image id (looked up in the local Docker, pulled when absent)")
     .argument("<image-b>", "the image to compare it with (same forms)")
-    .addOption(new Option("--engine <engine>", "engine running the images: references are resolved in the local Docker").choices(["docker"]).default("docker"))
-    .option("--platform <platform>", "platform pulled when an image is not in the local Docker (a local image's own platform is used)", "linux/amd64")
+    .addOption(imageEngineOption())
+    .option("--platform <platform>", "platform pulled when the engine does not hold an image (a local Docker image's own platform is used)", "linux/amd64")
     .option("--ignore-env <name>", "also ignore this environment variable (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--json", "print the comparison as JSON")
-    .action(async (imageA, imageB, opts) => (await import("./compare-command.ts")).compareCommand(imageA, imageB, opts));
+    .action(async (imageA, imageB, opts) => {
+      outcome.exitCode = await (await import("./compare-command.ts")).compareCommand(imageA, imageB, opts);
+    });
   program
     .command("analyze")
     .description(
@@ -135,21 +158,26 @@ function buildProgram(): Command {
     .option("--images", "analyse each variant's example image (<dockerRepository>:<dockerImageTag>) against the variants' FROM images")
     .option("--image <ref>", "analyse this image too, by reference (repeatable); no root needed", (value: string, previous: string[] = []) => [...previous, value])
     .option("--base-image <ref>", "base image whose packages are subtracted (repeatable; default: the variants' FROM images)", (value: string, previous: string[] = []) => [...previous, value])
-    .option("--platform <platform>", "platform pulled when an image is not in the local Docker", "linux/amd64")
+    .addOption(imageEngineOption())
+    .option("--platform <platform>", "platform pulled when the engine does not hold an image", "linux/amd64")
     .option("--json", "print { repository, images } as JSON")
     .option("--markdown", "print Markdown (the default)")
-    .action(async (root, opts) => (await import("./analyze-command.ts")).analyzeCommand(root, opts));
+    .action(async (root, opts) => {
+      outcome.exitCode = await (await import("./analyze-command.ts")).analyzeCommand(root, opts);
+    });
   return program;
 }
 
 /** Runs the CLI; returns the exit code. Prints one clean error line (the stack with --debug). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const outcome: Outcome = { exitCode: EXIT.ok };
+  const program = buildProgram(outcome);
   program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   const debug = argv.includes("--debug");
+  prepareEnvironment(process.env);
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return EXIT.ok;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIFFERENCES_A_TO_B, SPEC_A, compareFixtures, type CompareFixtures } from "../../test/helpers/compare-fixtures.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { compareImages, renderComparisonJson, renderComparisonText, type ImageComparison, type ImageDifference } from "./compare-images.ts";
-import { resolveDockerImage, snapshotImage } from "../inspect/image-probes.ts";
+import { snapshotImage } from "../inspect/image-probes.ts";
 
 let f: CompareFixtures;
 beforeAll(async () => {
@@ -104,7 +104,7 @@ describe("compareImages (real Docker)", () => {
   }, 120_000);
 
   it("reads the SPEC message through the entrypoint, skipping log lines", async () => {
-    const snapshot = await snapshotImage(f.engine, await resolveDockerImage(f.tagA));
+    const snapshot = await snapshotImage(f.engine, await f.engine.resolveImage(f.tagA));
     expect(snapshot.spec).toEqual({ ok: true, value: SPEC_A });
     expect(snapshot.python).toEqual({ ok: true, value: "3.11.2" });
   }, 120_000);

@@ -1,13 +1,9 @@
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
-import {
-  resolveDockerImage,
-  snapshotImage,
-  type ImageSnapshot,
-  type Probe,
-  type ResolveOptions,
-  type ResolvedImage,
-} from "../inspect/image-probes.ts";
+import { snapshotImage, type ImageSnapshot, type Probe } from "../inspect/image-probes.ts";
+import { resolveImageInput, type ImageInput, type ResolveOptions } from "../inspect/resolve-input.ts";
+
+export { resolveImageInput, type ImageInput } from "../inspect/resolve-input.ts";
 import { jsonDiff, type JsonChange } from "./json-diff.ts";
 
 /** The aspects of an image {@link compareImages} compares, in report order. */
@@ -89,9 +85,6 @@ export interface ImageComparison {
   readonly ignoredEnv: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
 }
 
-/** An image to compare: a reference resolved in the local Docker, or an image an engine built. */
-export type ImageInput = string | BuiltImage | ResolvedImage;
-
 /** Options of {@link compareImages}. */
 export interface CompareOptions extends ResolveOptions {
   /**
@@ -99,21 +92,6 @@ export interface CompareOptions extends ResolveOptions {
    * names with the reason shown in the report.
    */
   readonly ignoreEnv?: readonly string[] | Readonly<Record<string, string>>;
-}
-
-/** Resolves an {@link ImageInput}: references go through the local Docker. */
-export async function resolveImageInput(engine: Engine, input: ImageInput, options: ResolveOptions = {}): Promise<ResolvedImage> {
-  if (typeof input !== "string") {
-    if ("image" in input) return input;
-    return { reference: input.ref, id: input.ref, image: input };
-  }
-  if (engine.name !== "docker") {
-    throw new ConnectorBuildError(
-      "USAGE",
-      `image reference ${input}: references are resolved in the local Docker, but the engine is ${engine.name}: use the docker engine`,
-    );
-  }
-  return resolveDockerImage(input, options);
 }
 
 function sortedRecord<T>(entries: Iterable<[string, T]>): Record<string, T> {

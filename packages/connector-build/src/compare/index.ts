@@ -29,13 +29,12 @@ export {
   pythonVersion,
   readRuntimeEnv,
   readSpec,
-  resolveDockerImage,
   snapshotImage,
   type ImageSnapshot,
   type Probe,
   type PythonDistribution,
-  type ResolveOptions,
   type ResolvedImage,
   type SystemPackages,
 } from "../inspect/image-probes.ts";
 export { jsonDiff, jsonEqual, type JsonChange } from "./json-diff.ts";
+export type { ResolveOptions } from "../inspect/resolve-input.ts";

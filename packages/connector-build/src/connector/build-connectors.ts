@@ -4,6 +4,8 @@ import { platformArchitecture, type BaseImageCatalog, type Platform } from "@air
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
 import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
+import { findSpecMessage } from "../inspect/image-probes.ts";
+import { createLimiter } from "../shared/pool.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
 
 /** Where built images go. */
@@ -61,16 +63,8 @@ export interface BuildConnectorsOptions {
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
 export async function verifySpec(engine: Engine, image: BuiltImage): Promise<{ spec: boolean; detail: string; message?: unknown }> {
   const run = await engine.run(image, ["spec"], { useEntrypoint: true });
-  for (const line of run.stdout.split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith("{")) continue;
-    try {
-      const message = JSON.parse(trimmed) as { type?: unknown };
-      if (message.type === "SPEC") return { spec: true, detail: "spec answered with a SPEC message", message };
-    } catch {
-      // not JSON: keep looking
-    }
-  }
+  const message = findSpecMessage(run.stdout);
+  if (message) return { spec: true, detail: "spec answered with a SPEC message", message };
   return {
     spec: false,
     detail: `spec exited with ${run.exitCode} and printed no JSON line with "type": "SPEC"; last output:\n${lastLines(`${run.stdout}\n${run.stderr}`, 10) || "(none)"}`,
@@ -161,14 +155,6 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
   const ociMany = output.kind === "oci" && (dirs.length > 1 || (existsSync(output.path) && statSync(output.path).isDirectory()));
   if (output.kind === "oci" && ociMany) mkdirSync(output.path, { recursive: true });
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-  const results: ConnectorBuildResult[] = new Array(dirs.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, dirs.length) }, async () => {
-    while (next < dirs.length) {
-      const i = next++;
-      results[i] = await buildOne(resolve(dirs[i] as string), options, ociMany);
-    }
-  });
-  await Promise.all(workers);
-  return results;
+  const limit = createLimiter(concurrency);
+  return Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
 }

@@ -64,11 +64,35 @@ export interface PublishResult {
   readonly platformDigests: Readonly<Partial<Record<Platform, string>>>;
 }
 
-/** The one contract everything above the engines uses. */
+/** An image given by reference, resolved by an engine: every probe then runs on exactly this image. */
+export interface ResolvedImage {
+  /** The reference as given: `repo:tag`, `registry/repo@sha256:…`, `repo:tag@sha256:…` or an image id. */
+  readonly reference: string;
+  /** What identifies the image on its engine: a local Docker image id (`sha256:…`), a Dagger container id. */
+  readonly id: string;
+  /** What the other engine calls take. */
+  readonly image: BuiltImage;
+}
+
+/** Options of {@link Engine.resolveImage}. */
+export interface ResolveImageOptions {
+  /** Platform pulled when the image is not already held by the engine. Default `linux/amd64`. */
+  readonly platform?: Platform;
+}
+
+/** The one contract everything above the engines uses: the only door to containers. */
 export interface Engine {
   readonly name: EngineName;
   /** Builds a recipe for one platform. A failing step throws BUILD_FAILED naming the operation, argv, exit code and last output lines. */
   build(request: BuildRequest): Promise<BuiltImage>;
+  /**
+   * Resolves an image by reference (a tag, a digest, a local image id), pulling it when the engine
+   * does not hold it, so that images not built by the engine can be run and inspected.
+   *
+   * @throws ConnectorBuildError `USAGE` when the image cannot be found or pulled, or is for a platform
+   * the toolkit does not run.
+   */
+  resolveImage(reference: string, options?: ResolveImageOptions): Promise<ResolvedImage>;
   /** Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). */
   run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult>;
   /** Reads the image config. */

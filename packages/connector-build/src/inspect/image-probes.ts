@@ -1,76 +1,10 @@
-import { SUPPORTED_PLATFORMS, isPlatform, type Platform } from "@airbyte-ci/base-images";
-import { docker } from "../engines/docker/docker-client.ts";
-import type { BuiltImage, Engine, ImageConfig } from "../engines/engine.ts";
+import type { BuiltImage, Engine, ImageConfig, ResolvedImage } from "../engines/engine.ts";
+
+export type { ResolvedImage } from "../engines/engine.ts";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
 
 /** What a probe run in an image found, or why it could not. Probes never throw for the image's sake. */
 export type Probe<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
-
-/** An image given by reference, resolved in the local Docker. */
-export interface ResolvedImage {
-  /** The reference as given: `repo:tag`, `registry/repo@sha256:…`, `repo:tag@sha256:…` or an image id. */
-  readonly reference: string;
-  /** The local image id (`sha256:…`): every probe runs on exactly this image. */
-  readonly id: string;
-  /** What the engines take: `{ engine: "docker", platform, ref: id }`. */
-  readonly image: BuiltImage;
-}
-
-/** Options of {@link resolveDockerImage}. */
-export interface ResolveOptions {
-  /** Platform pulled when the image is not in the local Docker. Default `linux/amd64`. */
-  readonly pullPlatform?: Platform;
-}
-
-interface DockerInspect {
-  Id: string;
-  Os?: string;
-  Architecture?: string;
-  Variant?: string;
-}
-
-async function inspectLocal(reference: string): Promise<DockerInspect | undefined> {
-  const result = await docker(["image", "inspect", "--format", "{{json .}}", reference]);
-  if (result.exitCode !== 0) return undefined;
-  const parsed = JSON.parse(result.stdout) as DockerInspect | DockerInspect[];
-  return Array.isArray(parsed) ? parsed[0] : parsed;
-}
-
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{12,64}$/;
-
-/**
- * Resolves an image reference in the local Docker: the image is used when present (its platform is
- * read from `docker image inspect`), else pulled (`docker pull --platform`), then addressed by its
- * image id so that every probe runs on the same image.
- *
- * @throws ConnectorBuildError `USAGE` when the image is neither local nor pullable, or is for a
- * platform the toolkit does not run (anything but linux/amd64 and linux/arm64).
- */
-export async function resolveDockerImage(reference: string, options: ResolveOptions = {}): Promise<ResolvedImage> {
-  const trimmed = reference.trim();
-  if (trimmed === "") throw new ConnectorBuildError("USAGE", "empty image reference: expected repo:tag, registry/repo@sha256:… or an image id");
-  let data = await inspectLocal(trimmed);
-  if (!data) {
-    if (IMAGE_ID.test(trimmed)) {
-      throw new ConnectorBuildError("USAGE", `image ${trimmed} is not in the local Docker (an image id cannot be pulled)`);
-    }
-    const pullPlatform = options.pullPlatform ?? "linux/amd64";
-    const pull = await docker(["pull", "--quiet", "--platform", pullPlatform, trimmed]);
-    if (pull.exitCode !== 0) {
-      throw new ConnectorBuildError(
-        "USAGE",
-        `image ${trimmed} is not in the local Docker and could not be pulled for ${pullPlatform}: ${lastLines(pull.stderr || pull.stdout, 3) || `docker pull exited with ${pull.exitCode}`}`,
-      );
-    }
-    data = await inspectLocal(trimmed);
-    if (!data) throw new ConnectorBuildError("USAGE", `image ${trimmed} was pulled but cannot be inspected`);
-  }
-  const platform = `${data.Os ?? "linux"}/${data.Architecture ?? "amd64"}`;
-  if (!isPlatform(platform)) {
-    throw new ConnectorBuildError("USAGE", `image ${trimmed} is for ${platform}${data.Variant ? `/${data.Variant}` : ""}: expected one of ${SUPPORTED_PLATFORMS.join(", ")}`);
-  }
-  return { reference: trimmed, id: data.Id, image: { engine: "docker", platform, ref: data.Id } };
-}
 
 /** Runs an argv without the entrypoint; a failure to start becomes a non-zero exit, not an exception. */
 async function runQuietly(engine: Engine, image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}) {
@@ -287,17 +221,24 @@ export async function listPythonDistributions(engine: Engine, image: BuiltImage)
  */
 export async function readSpec(engine: Engine, image: BuiltImage): Promise<Probe<Record<string, unknown>>> {
   const run = await runQuietly(engine, image, ["spec"], { useEntrypoint: true });
-  for (const line of run.stdout.split("\n")) {
+  const message = findSpecMessage(run.stdout);
+  if (message) return { ok: true, value: message };
+  return { ok: false, detail: `spec through the entrypoint printed no JSON line with "type": "SPEC" (${failure(["spec"], run)})` };
+}
+
+/** The first line of `stdout` that is a JSON Airbyte message of type `SPEC`, parsed; log lines are skipped. */
+export function findSpecMessage(stdout: string): Record<string, unknown> | undefined {
+  for (const line of stdout.split("\n")) {
     const trimmed = line.trim();
     if (!trimmed.startsWith("{")) continue;
     try {
       const message = JSON.parse(trimmed) as Record<string, unknown>;
-      if (message.type === "SPEC") return { ok: true, value: message };
+      if (message.type === "SPEC") return message;
     } catch {
       // a log line that is not JSON: keep looking
     }
   }
-  return { ok: false, detail: `spec through the entrypoint printed no JSON line with "type": "SPEC" (${failure(["spec"], run)})` };
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, delimiter, dirname, join, posix, resolve as resolvePath } from "node:path";
+import { basename, dirname, join, posix, resolve as resolvePath } from "node:path";
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import type { Writable } from "node:stream";
@@ -10,54 +10,15 @@ import { ExecError, GraphQLRequestError, ImageMediaTypes, NotAwaitedRequestError
 import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dagger";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
-import { runProcess } from "../../shared/process.ts";
+import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
 import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./lowering.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 
-/**
- * True when the environment hands us a Dagger engine: a session to attach to
- * (`DAGGER_SESSION_PORT` and `DAGGER_SESSION_TOKEN`, as `dagger run` sets them) or a remote engine
- * (`_EXPERIMENTAL_DAGGER_RUNNER_HOST`; the session to it is still opened by a Dagger CLI, which the
- * SDK downloads when none is given).
- */
-export function daggerSessionAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean((env.DAGGER_SESSION_PORT && env.DAGGER_SESSION_TOKEN) || env._EXPERIMENTAL_DAGGER_RUNNER_HOST);
-}
-
-/** The Dagger CLI to open sessions with: `_EXPERIMENTAL_DAGGER_CLI_BIN` when it exists, else `dagger` on PATH. */
-export function findDaggerCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const override = env._EXPERIMENTAL_DAGGER_CLI_BIN;
-  if (override && isExecutable(override)) return override;
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, "dagger");
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** True when a Dagger CLI binary is available ({@link findDaggerCli}), to provision an engine from. */
-export function daggerCliAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
-  return findDaggerCli(env) !== undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { daggerCliAvailable, daggerSessionAvailable, findDaggerCli } from "./discovery.ts";
 
 /** Options of {@link DaggerEngine}. Every field is optional. */
 export interface DaggerEngineOptions {
-  /**
-   * Dagger CLI used to open a session when the environment has none (`DAGGER_SESSION_PORT`).
-   * Default: {@link findDaggerCli}; when there is none either, the SDK downloads the CLI of its own version.
-   */
-  readonly cliBin?: string;
-  /** Docker client for {@link DaggerEngine.loadIntoDocker}. Default: `DOCKER_CLI`, else `/usr/bin/docker`, else `docker` on PATH. */
+  /** Docker client for {@link DaggerEngine.loadIntoDocker}. Default: the one the Docker engine finds (`DOCKER_CLI`, else a client on PATH). */
   readonly dockerCli?: string;
   /** Where a provisioned session writes its own log (the SDK's `LogOutput`). Default: discarded. */
   readonly logOutput?: Writable;
@@ -156,9 +117,8 @@ export class DaggerEngine implements Engine {
     const where = attached
       ? `the Dagger session on 127.0.0.1:${process.env.DAGGER_SESSION_PORT}`
       : "a Dagger session provisioned by the Dagger CLI";
-    // The SDK reads _EXPERIMENTAL_DAGGER_CLI_BIN to pick the CLI; without it, it downloads one.
-    const cliBin = attached ? undefined : (this.options.cliBin ?? findDaggerCli());
-    const restoreCliEnv = setEnvWhileConnecting("_EXPERIMENTAL_DAGGER_CLI_BIN", cliBin);
+    // The SDK reads _EXPERIMENTAL_DAGGER_CLI_BIN to pick the CLI (without it, it downloads one); the
+    // connector-build CLI sets it to the dagger found on PATH. The engine never edits process.env.
 
     let resolveClient!: (client: Client) => void;
     let rejectClient!: (error: unknown) => void;
@@ -187,8 +147,6 @@ export class DaggerEngine implements Engine {
       client = await clientReady;
     } catch (error) {
       throw new ConnectorBuildError("ENGINE_UNAVAILABLE", `could not open ${where}: ${this.scrub(messageOf(error))}`, { cause: error });
-    } finally {
-      restoreCliEnv();
     }
     const release = async () => {
       end();
@@ -277,6 +235,32 @@ export class DaggerEngine implements Engine {
     );
   }
 
+  /**
+   * Resolves a reference in the engine's registry view (`container.from`), for `options.platform`
+   * (default linux/amd64); the container is held like a built one. Local Docker image ids cannot be
+   * resolved on Dagger.
+   */
+  async resolveImage(reference: string, options: ResolveImageOptions = {}): Promise<ResolvedImage> {
+    const trimmed = reference.trim();
+    if (trimmed === "") throw new ConnectorBuildError("USAGE", "empty image reference: expected repo:tag or registry/repo@sha256:…");
+    if (/^(sha256:)?[0-9a-f]{12,64}$/.test(trimmed)) {
+      throw new ConnectorBuildError("USAGE", `image ${trimmed} is a local image id: the Dagger engine resolves references from a registry (repo:tag or registry/repo@sha256:…)`);
+    }
+    const platform = options.platform ?? "linux/amd64";
+    const client = await this.client();
+    let ref: string;
+    let synced: Container;
+    try {
+      synced = await client.container({ platform: platform as never }).from(trimmed).sync();
+      ref = await synced.id();
+    } catch (error) {
+      if (isConnectionError(error)) throw this.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away resolving ${trimmed}`, error);
+      throw this.wrap("USAGE", `image ${trimmed} could not be pulled for ${platform}`, error);
+    }
+    this.held.set(ref, { container: synced, platform, residue: { mounts: [], secretVariables: [] } });
+    return { reference: trimmed, id: ref, image: { engine: "dagger", platform, ref } };
+  }
+
   async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
     if (!options.useEntrypoint && argv.length === 0) {
       throw new ConnectorBuildError("RUN_FAILED", "run: an argv is required when the entrypoint is not used");
@@ -345,7 +329,6 @@ export class DaggerEngine implements Engine {
 
   async loadIntoDocker(image: BuiltImage, tag: string): Promise<string> {
     const { container } = await this.resolve(image, "EXPORT_FAILED");
-    const docker = this.dockerCli();
     const work = mkdtempSync(join(this.options.tmpDir ?? tmpdir(), "airbyte-ci-dagger-"));
     try {
       const tarball = join(work, "image.tar");
@@ -354,23 +337,7 @@ export class DaggerEngine implements Engine {
       } catch (error) {
         throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export the ${image.platform} image as a tarball`, error);
       }
-      const loaded = await runDocker(docker, ["load", "-i", tarball]);
-      const id = /Loaded image ID: (sha256:[0-9a-f]{64})/.exec(loaded.stdout)?.[1];
-      const name = /Loaded image: (\S+)/.exec(loaded.stdout)?.[1];
-      const source = id ?? name;
-      if (loaded.exitCode !== 0 || source === undefined) {
-        throw new ConnectorBuildError("EXPORT_FAILED", `${docker} load did not load the ${image.platform} image: ${lastLines(`${loaded.stdout}\n${loaded.stderr}`, 5)}`);
-      }
-      const tagged = await runDocker(docker, ["tag", source, tag]);
-      if (tagged.exitCode !== 0) {
-        throw new ConnectorBuildError("EXPORT_FAILED", `could not tag ${source} as ${tag}: ${lastLines(tagged.stderr, 5)}`);
-      }
-      const inspected = await runDocker(docker, ["image", "inspect", "--format", "{{.Id}}", tag]);
-      const imageId = inspected.stdout.trim();
-      if (inspected.exitCode !== 0 || imageId === "") {
-        throw new ConnectorBuildError("EXPORT_FAILED", `${tag} is not in the local Docker after loading: ${lastLines(inspected.stderr, 5)}`);
-      }
-      return imageId;
+      return await loadTarballIntoDocker(tarball, tag, image.platform, this.options.dockerCli);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -428,10 +395,6 @@ export class DaggerEngine implements Engine {
     return Promise.all(images.map(async (image) => (await this.resolve(image, code)).container));
   }
 
-  private dockerCli(): string {
-    return this.options.dockerCli ?? process.env.DOCKER_CLI ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
-  }
-
   /** Replaces every secret value this engine was given by `***`. */
   private scrub(text: string): string {
     let out = text;
@@ -469,19 +432,3 @@ function prefixOf(operations: readonly RecipeOperation[]): ImageRecipe {
   return ImageRecipe.fromOperations(operations.map((op) => structuredClone(op)));
 }
 
-/** Sets an environment variable that is unset, until the returned function is called. */
-function setEnvWhileConnecting(name: string, value: string | undefined): () => void {
-  if (value === undefined || process.env[name] !== undefined) return () => {};
-  process.env[name] = value;
-  return () => {
-    if (process.env[name] === value) delete process.env[name];
-  };
-}
-
-async function runDocker(docker: string, args: string[]) {
-  try {
-    return await runProcess(docker, args);
-  } catch (error) {
-    throw new ConnectorBuildError("ENGINE_UNAVAILABLE", `could not run ${docker} ${args[0]}: ${messageOf(error)}: set DOCKER_CLI to a Docker client`, { cause: error });
-  }
-}

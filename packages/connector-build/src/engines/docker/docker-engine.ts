@@ -7,7 +7,8 @@ import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import { resolveDockerImage } from "./resolve-image.ts";
 import { publishImages } from "./publish.ts";
 
 interface VertexLog {
@@ -188,6 +189,11 @@ export class DockerEngine implements Engine {
       );
     }
     return new ConnectorBuildError("BUILD_FAILED", `build for ${platform} failed:\n${lastLines(lines.join("\n"))}`);
+  }
+
+  /** Resolves a reference in the local Docker, pulling it for `options.platform` when absent. */
+  resolveImage(reference: string, options: ResolveImageOptions = {}): Promise<ResolvedImage> {
+    return resolveDockerImage(reference, options);
   }
 
   async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
