@@ -1,3 +1,5 @@
+import { parseDockerfileInstructions, unquote } from "./parse.ts";
+
 /** One `FROM` instruction of a Dockerfile. */
 export interface FromInstruction {
   /** The image as written, after substitution of global `ARG` defaults (`$X`, `${X}`, `${X:-d}`, `${X:+a}`). */
@@ -10,54 +12,6 @@ export interface FromInstruction {
   stageReference: boolean;
   /** 1-based line of the instruction. */
   line: number;
-}
-
-interface LogicalLine {
-  text: string;
-  line: number;
-}
-
-const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$/;
-
-/** Joins continuation lines and drops comments, as Docker's parser does; honours `# escape=`. */
-function logicalLines(content: string): LogicalLine[] {
-  const physical = content.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
-  let escape = "\\";
-  let index = 0;
-  // Parser directives: leading `# key=value` comment lines, before anything else.
-  for (; index < physical.length; index++) {
-    const match = DIRECTIVE.exec(physical[index] ?? "");
-    if (!match) break;
-    if ((match[1] ?? "").toLowerCase() === "escape" && (match[2] === "`" || match[2] === "\\")) escape = match[2];
-  }
-  const result: LogicalLine[] = [];
-  let current: LogicalLine | undefined;
-  for (; index < physical.length; index++) {
-    const raw = physical[index] ?? "";
-    const trimmedStart = raw.replace(/^\s+/, "");
-    // Comment lines are removed before continuations are joined; blank lines inside a
-    // continuation are skipped too.
-    if (trimmedStart.startsWith("#")) continue;
-    if (trimmedStart === "" && current !== undefined) continue;
-    const trimmedEnd = raw.replace(/\s+$/, "");
-    const continues = trimmedEnd.endsWith(escape);
-    const piece = continues ? trimmedEnd.slice(0, -escape.length) : raw;
-    if (current === undefined) current = { text: piece, line: index + 1 };
-    else current.text += piece;
-    if (!continues) {
-      if (current.text.trim() !== "") result.push(current);
-      current = undefined;
-    }
-  }
-  if (current !== undefined && current.text.trim() !== "") result.push(current);
-  return result;
-}
-
-function unquote(value: string): string {
-  if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value[value.length - 1] === value[0]) {
-    return value.slice(1, -1);
-  }
-  return value;
 }
 
 /** Substitutes `$X`, `${X}`, `${X:-default}` and `${X:+alternative}`; unknown names are kept as written. */
@@ -84,11 +38,8 @@ export function parseFromInstructions(content: string): FromInstruction[] {
   const stages = new Set<string>();
   const result: FromInstruction[] = [];
   let seenFrom = false;
-  for (const { text, line } of logicalLines(content)) {
-    const match = /^\s*([A-Za-z]+)(?:\s+(.*))?$/s.exec(text);
-    if (!match) continue;
-    const keyword = (match[1] ?? "").toUpperCase();
-    const rest = (match[2] ?? "").trim();
+  for (const { keyword, raw: rest, line } of parseDockerfileInstructions(content)) {
+    if (!/^[A-Z]+$/.test(keyword)) continue;
     if (keyword === "ARG" && !seenFrom) {
       for (const token of rest.split(/\s+/).filter(Boolean)) {
         const eq = token.indexOf("=");

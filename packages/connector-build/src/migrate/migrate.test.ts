@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCatalog, type CatalogData } from "@airbyte-ci/base-images";
 import { planDockerfile, migrateConnector } from "./migrate.ts";
-import { parseDockerfileInstructions, parseEnvArgs } from "../dockerfile/instructions.ts";
+import { parseDockerfileInstructions, parseEnvArgs } from "../dockerfile/parse.ts";
 
 const SEED = join(import.meta.dirname, "../../test/__fixtures__/connectors-tree-seed/airbyte-integrations/connectors");
 const D = `sha256:${"c".repeat(64)}`;

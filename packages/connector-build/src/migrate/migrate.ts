@@ -10,7 +10,7 @@ import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { BUILD_CUSTOMIZATION_FILES } from "../connector/build-customization.ts";
 import { CONNECTOR_CODE_DIR } from "../connector/python-build.ts";
 import { unifiedDiff } from "../shared/text-diff.ts";
-import { parseDockerfileInstructions, parseEnvArgs, parseExecForm, unquote, type DockerfileInstruction } from "../dockerfile/instructions.ts";
+import { parseDockerfileInstructions, parseEnvArgs, parseExecForm, unquote, type DockerfileInstruction } from "../dockerfile/parse.ts";
 
 /** What a migration would do (or did). */
 export interface MigrationPlan {
