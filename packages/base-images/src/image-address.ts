@@ -4,9 +4,24 @@ import { parsePlatform, type Platform } from "./platform.ts";
 /** Docker Hub's canonical registry host in a full address. */
 export const DOCKER_HUB = "docker.io";
 
+// The one image-reference grammar of the toolkit (the distribution spec's, restricted to sha256):
+// base images, connector metadata and the registry client all read references through it.
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const HOST = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)";
+const PATH = `${COMPONENT}(?:/${COMPONENT})*`;
+const TAG = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+
+/** A repository path in a registry, without host: `library/python`. */
+export const REPOSITORY_PATH_PATTERN = new RegExp(`^${PATH}$`);
+/** A repository name, with an optional registry host: `127.0.0.1:5000/airbyte/source-x`. */
+export const REPOSITORY_PATTERN = new RegExp(`^(?:${HOST}/)?${PATH}$`);
+/** A tag. */
+export const TAG_PATTERN = new RegExp(`^${TAG}$`);
+/** An image reference: repository, optional tag, optional sha256 digest. */
+export const IMAGE_REFERENCE_PATTERN = new RegExp(`^(?:${HOST}/)?${PATH}(?::${TAG})?(?:@sha256:[0-9a-f]{64})?$`);
+
 const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const REPOSITORY_COMPONENT = new RegExp(`^${COMPONENT}$`);
 const EXPECTED = "expected <registry>/<repository>:<tag>@sha256:<64 hex digits>, e.g. docker.io/library/python:3.9.18-bookworm@sha256:40582fe6…";
 
 /** An image address pinned by digest: what a build pulls, byte for byte, every time. */

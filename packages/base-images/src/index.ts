@@ -10,6 +10,10 @@ export {
 } from "./platform.ts";
 export {
   DOCKER_HUB,
+  IMAGE_REFERENCE_PATTERN,
+  REPOSITORY_PATH_PATTERN,
+  REPOSITORY_PATTERN,
+  TAG_PATTERN,
   assertDigest,
   formatImageAddress,
   isDigest,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
+import { IMAGE_REFERENCE_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "@airbyte-ci/base-images";
 import { z } from "zod";
 import { ConnectorBuildError } from "../errors.ts";
 
@@ -12,14 +13,6 @@ export const METADATA_FILE_NAME = "metadata.yaml";
 // added by the formatter (`data.connectorBuildOptions.baseImage: …`).
 // ---------------------------------------------------------------------------------------------
 
-const REPOSITORY_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const REGISTRY_HOST =
-  "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)";
-const REPOSITORY = `(?:${REGISTRY_HOST}/)?${REPOSITORY_COMPONENT}(?:/${REPOSITORY_COMPONENT})*`;
-const TAG = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
-const REPOSITORY_PATTERN = new RegExp(`^${REPOSITORY}$`);
-const TAG_PATTERN = new RegExp(`^${TAG}$`);
-const IMAGE_REFERENCE_PATTERN = new RegExp(`^${REPOSITORY}(?::${TAG})?(?:@sha256:[0-9a-f]{64})?$`);
 const DIGEST_SUFFIX = /@sha256:[0-9a-f]{64}$/;
 
 /** Describes a YAML value for an error message: `a number (1)`, `a list`, `null`… */

@@ -1,4 +1,4 @@
-import { splitImageReference } from "@airbyte-ci/base-images";
+import { REPOSITORY_PATH_PATTERN, splitImageReference } from "@airbyte-ci/base-images";
 import { assertWellFormedDigest } from "./platforms.ts";
 import { RegistryError } from "./registry-error.ts";
 
@@ -32,7 +32,7 @@ function splitOrThrow(reference: string, operation: string): ParsedReference {
     throw new RegistryError("INVALID_REFERENCE", `${operation}: empty reference: expected <registry>/<repository>[:<tag>][@sha256:<digest>]`);
   }
   const parts = splitImageReference(reference);
-  if (parts.repository === "" || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(parts.repository)) {
+  if (parts.repository === "" || !REPOSITORY_PATH_PATTERN.test(parts.repository)) {
     throw new RegistryError(
       "INVALID_REFERENCE",
       `${operation}: '${reference}' has a malformed repository '${parts.repository}': expected lowercase path components such as library/python`,

@@ -13,7 +13,7 @@
  * Every failure is a {@link RegistryError} (code `REGISTRY_ERROR`) naming the registry and URL, the
  * operation, the HTTP status and the registry's own error message, and what was expected.
  */
-import type { Platform } from "@airbyte-ci/base-images";
+import { TAG_PATTERN, type Platform } from "@airbyte-ci/base-images";
 import { z } from "zod";
 import { ACCEPT_MANIFESTS, type FetchedManifest, type ImageConfig, type ImagePlatform, type IndexEntry, type PutIndexOptions } from "./oci-types.ts";
 import { assertWellFormedDigest, computeDigest, formatImagePlatform, indexRefusal, isWellFormedDigest, platformMatches } from "./platforms.ts";
@@ -142,7 +142,7 @@ export class RegistryClient {
   async tagExists(repository: string, tag: string): Promise<boolean> {
     const repo = parseRepository(repository, "check a tag");
     const ref: ParsedReference = { ...repo, tag };
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    if (!TAG_PATTERN.test(tag)) {
       throw new RegistryError("INVALID_REFERENCE", `check tag '${tag}' of ${repository}: malformed tag: expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
     }
     if (this.tagDigests.has(tagKey(ref))) return true;

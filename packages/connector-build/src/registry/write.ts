@@ -1,5 +1,6 @@
 // The write side of the registry client: blob checks, mounts and uploads, manifest and index pushes,
 // copies. Functions of a RegistryClient (which exposes them as methods) so that reads stay in one file.
+import { TAG_PATTERN } from "@airbyte-ci/base-images";
 import { MEDIA_TYPES, type Descriptor, type IndexEntry, type PutIndexOptions } from "./oci-types.ts";
 import { assertWellFormedDigest, computeDigest, formatImagePlatform, isWellFormedDigest, platformMatches, toImagePlatform } from "./platforms.ts";
 import { parseReference, parseRepository } from "./references.ts";
@@ -130,7 +131,7 @@ export async function putManifest(client: RegistryClient, repository: string, ta
     body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
   const byDigest = tagOrDigest.includes(":");
   if (byDigest) assertWellFormedDigest(tagOrDigest, `push manifest to ${repository}`);
-  else if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tagOrDigest)) {
+  else if (!TAG_PATTERN.test(tagOrDigest)) {
     throw new RegistryError("INVALID_REFERENCE", `push manifest to ${repository}: malformed tag '${tagOrDigest}': expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} or a digest`);
   }
   const digest = computeDigest(bytes, byDigest ? tagOrDigest : "sha256:");
