@@ -1,7 +1,7 @@
 // Writes version 1.0.0 (the seed's proposal) into catalog/production.json. Run once; the
 // catalog is committed data and catalog.test.ts keeps it equal to what this script produces.
 import { writeFileSync } from "node:fs";
-import { productionSeedVersion } from "../src/production-seed.ts";
+import { productionSeedVersion } from "./production-seed.ts";
 
 const catalog = {
   $schema: "./schema.json",

@@ -8,8 +8,8 @@ import {
   validateCatalog,
   type CatalogData,
 } from "./catalog.ts";
-import { productionSeedVersion, SEED_ROOT_IMAGES } from "./production-seed.ts";
-import { fixtureCatalog } from "./python-connector-base.ts";
+import { fixtureCatalog } from "../scripts/fixture-catalog.ts";
+import { productionSeedVersion, SEED_ROOT_IMAGES } from "../scripts/production-seed.ts";
 import { evaluateSanityCheck } from "./sanity-check.ts";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;

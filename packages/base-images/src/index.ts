@@ -58,11 +58,8 @@ export {
 } from "./catalog.ts";
 export {
   PYTHON_CONNECTOR_BASE_TITLE,
-  fixtureCatalog,
-  fixtureRootEnv,
   pythonConnectorBaseChecks,
   pythonConnectorBaseRecipe,
   pythonConnectorBaseVersion,
-  type FixtureRootImage,
   type PythonRootFacts,
 } from "./python-connector-base.ts";

@@ -1,4 +1,4 @@
-import type { BaseImageVersionData, CatalogData } from "./catalog.ts";
+import type { BaseImageVersionData } from "./catalog.ts";
 import { ImageRecipe } from "./recipe.ts";
 import type { SanityCheck } from "./sanity-check.ts";
 import type { Platform } from "./platform.ts";
@@ -86,51 +86,5 @@ export function pythonConnectorBaseVersion(options: {
     rootImages: { ...options.rootImages } as Record<string, string>,
     recipe: pythonConnectorBaseRecipe({ version: options.version, pipVersion: options.facts.pipVersion }).toJSON(),
     sanityChecks: pythonConnectorBaseChecks({ version: options.version, ...options.facts }),
-  };
-}
-
-/** What the environment setup records about a fixture root image (.local/fixture/root-<arch>.json). */
-export interface FixtureRootImage {
-  platform: Platform;
-  address: string;
-  pythonVersion: string;
-  pipVersion: string;
-  setuptoolsVersion: string;
-}
-
-/** The fixture root image declares what an official python:3.11 image does, with its own values. */
-export function fixtureRootEnv(root: Pick<FixtureRootImage, "pythonVersion" | "pipVersion" | "setuptoolsVersion">): Record<string, string | null> {
-  return {
-    LANG: "C.UTF-8",
-    GPG_KEY: "A035C8C19219BA821ECEA86B64E628F8D684696D",
-    PATH: "/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    HOME: "/root",
-    PYTHON_VERSION: root.pythonVersion,
-    PYTHON_PIP_VERSION: root.pipVersion,
-    PYTHON_SETUPTOOLS_VERSION: root.setuptoolsVersion,
-  };
-}
-
-/**
- * The local fixture catalog: the production recipe and checks of version 1.0.0, on the fixture
- * root image "Python 3.11 on Debian bookworm" built on this machine. Generated, never committed:
- * its root digests depend on the machine and the day.
- */
-export function fixtureCatalog(options: { roots: FixtureRootImage[]; repository?: string }): CatalogData {
-  const first = options.roots[0];
-  if (!first) throw new Error("fixtureCatalog: at least one fixture root image is required");
-  const rootImages: Partial<Record<Platform, string>> = {};
-  for (const root of options.roots) rootImages[root.platform] = root.address;
-  return {
-    name: "python-connector-base (local fixture)",
-    repository: options.repository ?? "127.0.0.1:5000/airbyte/python-connector-base",
-    versions: [
-      pythonConnectorBaseVersion({
-        version: "1.0.0",
-        changelog: "Local fixture of 1.0.0: the production recipe on Python 3.11 on Debian bookworm, built with mmdebstrap.",
-        rootImages,
-        facts: { pythonVersion: first.pythonVersion, pipVersion: first.pipVersion, env: fixtureRootEnv(first) },
-      }),
-    ],
   };
 }

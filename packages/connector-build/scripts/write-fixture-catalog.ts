@@ -3,7 +3,8 @@
 // into it survives a rerun; written atomically otherwise.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fixtureCatalog, parseCatalog, type FixtureRootImage } from "@airbyte-ci/base-images";
+import { parseCatalog } from "@airbyte-ci/base-images";
+import { fixtureCatalog, type FixtureRootImage } from "../../base-images/scripts/fixture-catalog.ts";
 import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 
 const fixtureDir = resolve(import.meta.dirname, "../../../.local/fixture");

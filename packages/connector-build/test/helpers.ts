@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseCatalog, type BaseImageCatalog, type CatalogData, type FixtureRootImage } from "@airbyte-ci/base-images";
+import { parseCatalog, type BaseImageCatalog, type CatalogData } from "@airbyte-ci/base-images";
+import type { FixtureRootImage } from "../../base-images/scripts/fixture-catalog.ts";
 
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = resolve(PACKAGE_DIR, "../..");

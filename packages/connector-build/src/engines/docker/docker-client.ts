@@ -72,7 +72,7 @@ async function detect(): Promise<DockerClient> {
     "ENGINE_UNAVAILABLE",
     `no usable Docker engine: expected a docker client with BuildKit (buildx plugin, or a client < 23 with BuildKit built in) and a running daemon${
       override ? " (DOCKER_CLI is set)" : ""
-    }; tried: ${tried.join("; ")}. Run scripts/env/setup.sh to install and start one, or set DOCKER_CLI.`,
+    }; tried: ${tried.join("; ")}. Install and start one, or set DOCKER_CLI to a client that has BuildKit.`,
   );
 }
 

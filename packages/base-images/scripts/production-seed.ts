@@ -1,5 +1,5 @@
-import type { BaseImageVersionData } from "./catalog.ts";
-import { pythonConnectorBaseVersion } from "./python-connector-base.ts";
+import type { BaseImageVersionData } from "../src/catalog.ts";
+import { pythonConnectorBaseVersion } from "../src/python-connector-base.ts";
 
 /** The seed's digests of python:3.9.18-bookworm, per platform. */
 export const SEED_ROOT_IMAGES = {
