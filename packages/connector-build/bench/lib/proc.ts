@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { lastLines } from "../../src/errors.ts";
+import { runProcess } from "../../src/shared/process.ts";
 
 /** Output of a finished process. */
 export interface ProcResult {
@@ -12,54 +14,33 @@ export interface ProcResult {
 const active = new Set<ChildProcess>();
 
 /**
- * Runs a program (no shell), collecting output. Children are tracked so an interrupted benchmark
- * can stop exactly the processes it started ({@link killTrackedProcesses}).
+ * Runs a program (no shell), collecting output, through the toolkit's own {@link runProcess}, timed.
+ * Children are tracked so an interrupted benchmark can stop exactly the processes it started
+ * ({@link killTrackedProcesses}).
  */
-export function run(
+export async function run(
   program: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {},
 ): Promise<ProcResult> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    active.add(child);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let pending = "";
-    const lines = (b: Buffer) => {
-      if (!options.onLine) return;
-      pending += b.toString("utf8");
-      let nl = pending.indexOf("\n");
-      while (nl >= 0) {
-        options.onLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf("\n");
-      }
-    };
-    child.stdout?.on("data", (b: Buffer) => {
-      out.push(b);
-      lines(b);
+  const started = performance.now();
+  let tracked: ChildProcess | undefined;
+  try {
+    const result = await runProcess(program, args, {
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+      ...(options.onLine ? { onStdoutLine: options.onLine, onStderrLine: options.onLine } : {}),
+      onSpawn: (child) => {
+        tracked = child;
+        active.add(child);
+      },
     });
-    child.stderr?.on("data", (b: Buffer) => {
-      err.push(b);
-      lines(b);
-    });
-    child.on("error", (error) => {
-      active.delete(child);
-      reject(new Error(`cannot run ${program}: ${error.message}`));
-    });
-    child.on("close", (code, signal) => {
-      active.delete(child);
-      if (pending && options.onLine) options.onLine(pending);
-      resolve({
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        exitCode: code ?? (signal ? 128 + 15 : 1),
-        ms: performance.now() - started,
-      });
-    });
-  });
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, ms: performance.now() - started };
+  } catch (error) {
+    throw new Error(`cannot run ${program}: ${(error as Error).message}`);
+  } finally {
+    if (tracked) active.delete(tracked);
+  }
 }
 
 /** Sends SIGTERM to every child {@link run} started that is still running, by pid. */
@@ -79,10 +60,4 @@ export function killTrackedProcesses(): number {
 }
 
 /** The last `count` non-empty lines of some output. */
-export function tail(output: string, count = 15): string {
-  return output
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== "")
-    .slice(-count)
-    .join("\n");
-}
+export const tail = lastLines;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** Output of a finished process. */
 export interface ProcessResult {
@@ -20,6 +20,8 @@ export interface RunProcessOptions {
   /** Keep stdout as raw bytes too. */
   readonly binaryStdout?: boolean;
   readonly signal?: AbortSignal;
+  /** Called with the child once spawned (to track it, e.g. to stop it on an interrupt). */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 function lineSplitter(onLine: ((line: string) => void) | undefined) {
@@ -55,6 +57,7 @@ export function runProcess(
       stdio: ["pipe", "pipe", "pipe"],
       signal: options.signal,
     });
+    options.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const outLines = lineSplitter(options.onStdoutLine);

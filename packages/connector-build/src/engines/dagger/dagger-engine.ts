@@ -18,7 +18,7 @@ export { daggerCliAvailable, daggerSessionAvailable, findDaggerCli } from "./dis
 
 /** Options of {@link DaggerEngine}. Every field is optional. */
 export interface DaggerEngineOptions {
-  /** Docker client for {@link DaggerEngine.loadIntoDocker}. Default: the one the Docker engine finds (`DOCKER_CLI`, else a client on PATH). */
+  /** Docker client for {@link DaggerEngine.loadIntoDocker}. Default: the one the Docker engine discovers (engines/docker/docker-client.ts). */
   readonly dockerCli?: string;
   /** Where a provisioned session writes its own log (the SDK's `LogOutput`). Default: discarded. */
   readonly logOutput?: Writable;
