@@ -1,30 +1,80 @@
-export { ConnectorBuildError, lastLines, type ConnectorBuildErrorCode } from "./errors.ts";
-export type { BuildRequest, BuiltImage, CacheReport, Engine, EngineName, ImageConfig, PublishResult, RunResult } from "./engines/engine.ts";
-export { DockerEngine, exportOciLayout, inspectDockerImage, parseBuildkitProgress } from "./engines/docker/docker-engine.ts";
-export { findDockerClient, type DockerClient } from "./engines/docker/docker-client.ts";
-export { renderDockerfile, type RenderedDockerfile, type RenderedStep } from "./dockerfile/render.ts";
+/**
+ * `@airbyte-ci/connector-build`: builds Airbyte Python connector images on one common,
+ * digest-pinned base image, on Docker or Dagger; releases base images; analyses, migrates and
+ * compares connector images. What a pipeline or a connector author uses; everything else is
+ * internal. The export list and signatures are recorded in `api-report.md` (checked by the tests).
+ *
+ * @packageDocumentation
+ */
+
+// ---- Errors -----------------------------------------------------------------------------------
+/** Errors: one family (`AirbyteCiError`), one code → exit code table. */
+export { ConnectorBuildError, EXIT, EXIT_CODES, exitCodeFor, type ConnectorBuildErrorCode, type ErrorCode, type ExitCode } from "./errors.ts";
+
+// ---- Engines ----------------------------------------------------------------------------------
+/** The Engine contract: the only door to containers. */
+export type {
+  BuildRequest,
+  BuiltImage,
+  CacheReport,
+  Engine,
+  EngineName,
+  ImageConfig,
+  PublishResult,
+  ResolveImageOptions,
+  ResolvedImage,
+  RunResult,
+} from "./engines/engine.ts";
+/** The Docker engine (BuildKit through the docker CLI). */
+export { DockerEngine } from "./engines/docker/docker-engine.ts";
+/** `--engine auto|docker|dagger`: opens the Docker or the Dagger engine. */
 export { selectEngine, type EngineChoice } from "./engines/select.ts";
-export { publishImages, parsePublishReference } from "./engines/docker/publish.ts";
-export { catalogPath, findLocalCatalog, loadCatalog } from "./base-image/catalog-source.ts";
-export { checkBaseImage, formatSanityReport, runSanityChecks, type SanityCheckResult, type SanityReport } from "./base-image/sanity-checks.ts";
-export {
-  METADATA_FILE_NAME,
-  connectorMetadataSchema,
-  inspectConnectorMetadata,
-  readConnectorMetadata,
-  type ConnectorMetadata,
-} from "./connector/metadata.ts";
+/** An in-memory engine for fast tests of pipelines. */
+export { FakeEngine, type FakeEngineOptions, type FakeImage, type FakePublication, type FakeRunHandler } from "./engines/fake/fake-engine.ts";
+
+// ---- Catalog and recipes ----------------------------------------------------------------------
+/** `--catalog production|local|<file>`: loads a validated base image catalog. */
+export { catalogPath, loadCatalog } from "./base-image/catalog-source.ts";
+/** The Dockerfile a recipe renders to. */
+export { renderDockerfile, type RenderedDockerfile, type RenderedStep } from "./dockerfile/render.ts";
+/** The common Python build: metadata.yaml + base image + hooks → recipe. */
+export { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./connector/python-build.ts";
+/** A connector's metadata.yaml, read and validated. */
+export { readConnectorMetadata, type ConnectorMetadata } from "./connector/metadata.ts";
+/** Points metadata.yaml at another base image, keeping comments and formatting. */
 export { setBaseImageInYaml } from "./connector/metadata-edit.ts";
-export { BUILD_CUSTOMIZATION_FILES, loadBuildCustomization } from "./connector/build-customization.ts";
-export { CONNECTOR_CODE_DIR, DEPENDENCY_MANIFESTS, prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./connector/python-build.ts";
-export { buildConnectors, parseBuildOutput, verifySpec, type BuildConnectorsOptions, type BuildOutput, type ConnectorBuildResult } from "./connector/build-connectors.ts";
-export { publishBaseImage, releaseBaseImage, type ReleaseBump, type ReleaseResult } from "./base-image/release.ts";
-export { deriveVersion, nextVersion } from "./base-image/next-version.ts";
-export { lockCatalog } from "./base-image/catalog-lock.ts";
+
+// ---- Build ------------------------------------------------------------------------------------
+/** Builds connectors, verifies each answers `spec`, then outputs them. */
+export { buildConnectors, parseBuildOutput, type BuildConnectorsOptions, type BuildOutput, type ConnectorBuildResult } from "./connector/build-connectors.ts";
+
+// ---- Base image releases ----------------------------------------------------------------------
+/** Releases and publishes base image versions; the catalog is only changed once the registry has them. */
+export { publishBaseImage, releaseBaseImage, type ReleaseBump, type ReleaseOptions, type ReleaseResult } from "./base-image/release.ts";
+/** What a release asks of a registry. */
+export type { ReleaseRegistry } from "./base-image/build-check-publish.ts";
+/** Builds a version and runs its sanity checks on every platform. */
+export { checkBaseImage, type SanityCheckResult, type SanityReport } from "./base-image/sanity-checks.ts";
+/** The Markdown page of a catalog. */
 export { renderCatalogDocs } from "./base-image/catalog-docs.ts";
-export { RegistryClient, RegistryError, MEDIA_TYPES, type FetchedManifest, type IndexEntry, type RegistryClientOptions } from "./registry/registry-client.ts";
-export { analyzeRepository, renderAnalysisMarkdown } from "./analyze/index.ts";
-export { writeFileAtomic } from "./shared/fs-atomic.ts";
-export * from "./compare/index.ts";
-export { analyzeImages, renderImageAnalysisMarkdown } from "./analyze/image-analysis.ts";
-export { migrateConnector, planDockerfile, renderBuildCustomization, type MigrationPlan } from "./migrate/migrate.ts";
+/** A client of the OCI distribution API (tags, digests, manifests, pushes). */
+export { RegistryClient, RegistryError, type RegistryClientOptions } from "./registry/registry-client.ts";
+
+// ---- Analyze, migrate, compare ----------------------------------------------------------------
+/** Groups a repository's connector Dockerfiles into variants. */
+export { analyzeRepository, type AnalyzeOptions, type DockerfileAnalysisReport } from "./analyze/analyze.ts";
+export { renderAnalysisMarkdown } from "./analyze/markdown.ts";
+/** Compares images' environments and packages against their base images. */
+export { analyzeImages, renderImageAnalysisMarkdown, type ImageAnalysisOptions, type ImageAnalysisReport } from "./analyze/image-analysis.ts";
+/** Moves a Dockerfile-built connector to the common build. */
+export { migrateConnector, type MigrationPlan } from "./migrate/migrate.ts";
+/** Compares two images by behaviour. */
+export {
+  compareImages,
+  renderComparisonJson,
+  renderComparisonText,
+  type CompareOptions,
+  type ImageComparison,
+  type ImageDifference,
+  type ImageInput,
+} from "./compare/compare-images.ts";

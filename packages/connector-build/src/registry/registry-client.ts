@@ -33,7 +33,10 @@ export type { RegistryClientOptions } from "./transport.ts";
  * registry and scope (until they expire).
  */
 export class RegistryClient {
-  /** HTTP and authentication; shared by the read and write operations. @internal */
+  /**
+   * HTTP and authentication; shared by the read and write operations.
+   * @internal
+   */
   readonly transport: RegistryTransport;
   /** `registry/repository:tag` → digest. */
   private readonly tagDigests = new Map<string, string>();
@@ -221,12 +224,6 @@ export class RegistryClient {
   }
 
 
-  async manifestPlatform(reference: string): Promise<ImagePlatform> {
-    const fetched = await this.getManifest(reference);
-    if (fetched.kind === "index") throw indexRefusal(reference, fetched, undefined);
-    return this.configPlatform(fetched);
-  }
-
   /**
    * Checks that `reference` is pinned by digest and is the single-platform manifest of `platform`.
    * Refuses a tag-only reference, an index (naming the platforms it holds and, when present, the
@@ -292,12 +289,18 @@ export class RegistryClient {
     return copyManifest(this, source, targetRepository, tag);
   }
 
-  /** Records that `tag` of a repository now points to `digest` (after a push). @internal */
+  /**
+   * Records that `tag` of a repository now points to `digest` (after a push).
+   * @internal
+   */
   rememberTag(ref: ParsedReference, digest: string): void {
     this.tagDigests.set(tagKey(ref), digest);
   }
 
-  /** The platform an image manifest's config states. @internal */
+  /**
+   * The platform an image manifest's config states.
+   * @internal
+   */
   async configPlatform(fetched: FetchedManifest & { kind: "manifest" }): Promise<ImagePlatform> {
     const config = await this.getConfig(`${fetched.registry}/${fetched.repository}`, fetched.manifest.config.digest);
     return {
