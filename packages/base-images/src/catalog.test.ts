@@ -96,7 +96,7 @@ describe("catalog validation", () => {
   });
 
   it("throws one INVALID_CATALOG error listing the problems", () => {
-    expect(() => parseCatalog({ name: "x" })).toThrowError(/invalid base image catalog:\n  catalog\.repository/);
+    expect(() => parseCatalog({ name: "x" })).toThrowError(/invalid base image catalog:\n {2}catalog\.repository/);
   });
 });
 

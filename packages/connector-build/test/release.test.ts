@@ -46,7 +46,7 @@ describe("base image release against the local registry", () => {
     });
     const before = catalog.bytes();
     await expect(releaseBaseImage({ catalogPath: catalog.path, engine, bump: "patch", changelog: "Broken." })).rejects.toThrowError(
-      /failed 2 sanity check\(s\); nothing was published and the catalog is unchanged:\n  \[linux\/amd64\] python is 3\.9\.18: expected exit code 0, stdout 'Python 3\.9\.18', saw exit code 0, stdout 'Python 3\.11\.2'\n  \[linux\/arm64\] python is 3\.9\.18/,
+      /failed 2 sanity check\(s\); nothing was published and the catalog is unchanged:\n {2}\[linux\/amd64\] python is 3\.9\.18: expected exit code 0, stdout 'Python 3\.9\.18', saw exit code 0, stdout 'Python 3\.11\.2'\n {2}\[linux\/arm64\] python is 3\.9\.18/,
     );
     expect(catalog.bytes()).toBe(before);
     const client = new RegistryClient();

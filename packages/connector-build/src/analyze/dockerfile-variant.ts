@@ -30,6 +30,7 @@ export const PYTHON_WHITESPACE: ReadonlySet<number> = new Set([
 ]);
 
 /** Line boundaries of Python's `str.splitlines()`; `\r\n` counts as one. */
+// eslint-disable-next-line no-control-regex -- Python splits on these control characters too.
 const PYTHON_LINE_BOUNDARY = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 /** Python's `str.strip()` without argument. */

@@ -1,9 +1,8 @@
-import type { BuiltImage, Engine } from "../engines/engine.ts";
-import { ConnectorBuildError } from "../errors.ts";
+import type { Engine } from "../engines/engine.ts";
 import { snapshotImage, type ImageSnapshot, type Probe } from "../inspect/image-probes.ts";
 import { resolveImageInput, type ImageInput, type ResolveOptions } from "../inspect/resolve-input.ts";
 
-export { resolveImageInput, type ImageInput } from "../inspect/resolve-input.ts";
+export type { ImageInput } from "../inspect/resolve-input.ts";
 import { jsonDiff, type JsonChange } from "./json-diff.ts";
 
 /** The aspects of an image {@link compareImages} compares, in report order. */

@@ -117,8 +117,6 @@ export const connectorMetadataSchema = z.looseObject(
   { error: typeError("a mapping with a top-level data: key") },
 );
 
-/** A `metadata.yaml` content that passed {@link connectorMetadataSchema}. */
-export type ConnectorMetadataFile = z.infer<typeof connectorMetadataSchema>;
 
 /** A connector's metadata, read from `<dir>/metadata.yaml`. */
 export interface ConnectorMetadata {

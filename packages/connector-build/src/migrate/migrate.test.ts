@@ -98,7 +98,7 @@ describe("migrateConnector", () => {
     const dir = copySeed("source-instagram");
     writeFileSync(join(dir, "Dockerfile"), `${readFileSync(join(dir, "Dockerfile"), "utf8")}\nRUN apt-get install -y libpq-dev\n`);
     const before = readFileSync(join(dir, "metadata.yaml"), "utf8");
-    await expect(migrateConnector(dir, catalog)).rejects.toThrowError(/cannot migrate .*Dockerfile to the common build:\n  line \d+ 'RUN apt-get install -y libpq-dev'/);
+    await expect(migrateConnector(dir, catalog)).rejects.toThrowError(/cannot migrate .*Dockerfile to the common build:\n {2}line \d+ 'RUN apt-get install -y libpq-dev'/);
     expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).toBe(before);
     expect(existsSync(join(dir, "Dockerfile"))).toBe(true);
     rmSync(dir, { recursive: true, force: true });

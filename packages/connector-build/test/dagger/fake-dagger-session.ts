@@ -156,6 +156,7 @@ export class FakeDaggerSession {
   /** Starts the endpoint on 127.0.0.1, on a random free port. */
   static async start(options: FakeDaggerSessionOptions = {}): Promise<FakeDaggerSession> {
     const token = options.token ?? randomBytes(16).toString("hex");
+    // eslint-disable-next-line prefer-const -- assigned once the server listens; the handler reads it later.
     let session: FakeDaggerSession | undefined;
     const server = createServer((req, res) => {
       void session?.handle(req, res);

@@ -14,7 +14,7 @@ import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
 import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./lowering.ts";
 import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 
-export { daggerCliAvailable, daggerSessionAvailable, findDaggerCli } from "./discovery.ts";
+export { daggerCliAvailable, daggerSessionAvailable } from "./discovery.ts";
 
 /** Options of {@link DaggerEngine}. Every field is optional. */
 export interface DaggerEngineOptions {

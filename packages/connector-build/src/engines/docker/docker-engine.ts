@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { platformArchitecture, type ImageRecipe, type Platform } from "@airbyte-ci/base-images";
+import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
@@ -328,9 +328,4 @@ export async function exportOciLayout(images: readonly BuiltImage[], file: strin
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** Suffix of per-platform tags: `-amd64`. */
-export function archSuffix(platform: Platform): string {
-  return `-${platformArchitecture(platform)}`;
 }
