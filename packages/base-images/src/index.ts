@@ -53,6 +53,10 @@ export {
   type CatalogValidation,
 } from "./catalog.ts";
 export {
+  CHANGELOG_1_1_0,
+  POETRY_HOME,
+  POETRY_PINS_1_1_0,
+  POETRY_VENV,
   PYTHON_CONNECTOR_BASE_TITLE,
   fixtureCatalog,
   fixtureRootEnv,
@@ -60,5 +64,6 @@ export {
   pythonConnectorBaseRecipe,
   pythonConnectorBaseVersion,
   type FixtureRootImage,
+  type PoetryPins,
   type PythonRootFacts,
 } from "./python-connector-base.ts";
