@@ -20,6 +20,7 @@ export type ConnectorBuildErrorCode =
   | "ANALYZE_FAILED"
   | "MIGRATION_REFUSED"
   | "UNKNOWN_VERSION"
+  | "BASE_IMAGE_UNPUBLISHED"
   | "INTERRUPTED";
 
 /** An error raised by `@airbyte-ci/connector-build`. */

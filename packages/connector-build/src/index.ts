@@ -1,5 +1,16 @@
 export { ConnectorBuildError, lastLines, type ConnectorBuildErrorCode } from "./errors.ts";
-export type { BuildRequest, BuiltImage, CacheReport, Engine, EngineName, ImageConfig, PublishResult, RunResult } from "./engines/engine.ts";
+export type {
+  BuildRequest,
+  BuiltImage,
+  CacheReport,
+  Engine,
+  EngineName,
+  ImageConfig,
+  PublishAnnotations,
+  PublishOptions,
+  PublishResult,
+  RunResult,
+} from "./engines/engine.ts";
 export { DockerEngine, exportOciLayout, inspectDockerImage, parseBuildkitProgress } from "./engines/docker-engine.ts";
 export { findDockerClient, type DockerClient } from "./engines/docker-client.ts";
 export { renderDockerfile, type RenderedDockerfile, type RenderedStep } from "./engines/dockerfile.ts";
@@ -17,6 +28,16 @@ export {
 export { setBaseImageInYaml } from "./metadata-edit.ts";
 export { BUILD_CUSTOMIZATION_FILES, loadBuildCustomization } from "./connector/build-customization.ts";
 export { CONNECTOR_CODE_DIR, DEPENDENCY_MANIFESTS, prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./connector/python-build.ts";
+export { PIP_INDEX_SECRETS, parsePipIndexOptions, pipIndexSecrets, redactUrl, withPipIndex, type PipIndexOptions } from "./connector/pip-index.ts";
+export {
+  BASE_DIGEST_KEY,
+  BASE_NAME_KEY,
+  baseImageAnnotations,
+  baseImageLabels,
+  resolveConnectorBaseImage,
+  resolvePublishedBase,
+  type PublishedBaseImage,
+} from "./connector/published-base.ts";
 export { buildConnectors, parseBuildOutput, verifySpec, type BuildConnectorsOptions, type BuildOutput, type ConnectorBuildResult } from "./connector/build-connectors.ts";
 export { deriveVersion, lockCatalog, nextVersion, publishBaseImage, releaseBaseImage, renderCatalogDocs, type ReleaseBump, type ReleaseResult } from "./release.ts";
 export { RegistryClient, RegistryError, MEDIA_TYPES, type FetchedManifest, type IndexEntry, type RegistryClientOptions } from "./registry/registry-client.ts";

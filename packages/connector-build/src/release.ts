@@ -10,6 +10,7 @@ import {
   type BaseImageVersionData,
   type Platform,
 } from "@airbyte-ci/base-images";
+import { pipIndexSecrets, withPipIndex, type PipIndexOptions } from "./connector/pip-index.ts";
 import { renderDockerfile } from "./engines/dockerfile.ts";
 import type { BuiltImage, Engine } from "./engines/engine.ts";
 import { ConnectorBuildError } from "./errors.ts";
@@ -135,6 +136,7 @@ async function buildCheckPublish(
   client: RegistryClient,
   log: Log,
   signal: { aborted: boolean },
+  pipIndex?: PipIndexOptions,
 ): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {
   const platforms = version.platforms;
   await verifyRootImages(version, platforms, client, log);
@@ -144,8 +146,10 @@ async function buildCheckPublish(
     if (signal.aborted) throw interrupted();
     log(`building ${version.version} for ${platform}`);
     const recipe = version.recipeFor(platform);
+    // The recorded Dockerfile is the version's own; the package index is a setting of this build.
     dockerfiles[platform] = renderDockerfile(recipe).dockerfile;
-    images.push(await engine.build({ recipe, platform }));
+    const secrets = pipIndexSecrets(pipIndex);
+    images.push(await engine.build({ recipe: withPipIndex(recipe, pipIndex), platform, ...(Object.keys(secrets).length > 0 ? { secrets } : {}) }));
   }
   if (signal.aborted) throw interrupted();
   log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
@@ -216,6 +220,8 @@ export interface ReleaseOptions {
   readonly rootImages?: Partial<Record<Platform, string>>;
   /** Overwrite a version already in the catalog or a tag already in the registry. */
   readonly force?: boolean;
+  /** Package index for the dependency installs of the build, passed as build secrets. Default: pip's own (PyPI). */
+  readonly pipIndex?: PipIndexOptions;
   readonly log?: Log;
   readonly registry?: RegistryClient;
 }
@@ -253,7 +259,7 @@ export async function releaseBaseImage(options: ReleaseOptions): Promise<Release
     }
     const candidate = parseCatalog({ ...catalog.toJSON(), versions: [...catalog.toJSON().versions.filter((v) => v.version !== version), data] }).get(version);
     log(`releasing ${catalog.name} ${version} (${options.bump} from ${latest?.version})`);
-    const result = await withInterrupts((signal) => buildCheckPublish(options.engine, candidate, repository, client, log, signal));
+    const result = await withInterrupts((signal) => buildCheckPublish(options.engine, candidate, repository, client, log, signal, options.pipIndex));
     recordVersion(
       options.catalogPath,
       bytes,
@@ -274,6 +280,8 @@ export async function publishBaseImage(options: {
   version: string;
   publishTo?: string;
   force?: boolean;
+  /** Package index for the dependency installs of the build, passed as build secrets. Default: pip's own (PyPI). */
+  pipIndex?: PipIndexOptions;
   log?: Log;
   registry?: RegistryClient;
 }): Promise<ReleaseResult> {
@@ -290,7 +298,7 @@ export async function publishBaseImage(options: {
     if (!options.force && (await client.tagExists(repository, version.version))) {
       throw new ConnectorBuildError("RELEASE_REFUSED", `${repository}:${version.version} already exists in the registry: expected an unused tag (or --force to overwrite)`);
     }
-    const result = await withInterrupts((signal) => buildCheckPublish(options.engine, version, repository, client, log, signal));
+    const result = await withInterrupts((signal) => buildCheckPublish(options.engine, version, repository, client, log, signal, options.pipIndex));
     recordVersion(
       options.catalogPath,
       bytes,

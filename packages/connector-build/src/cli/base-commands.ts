@@ -4,6 +4,7 @@ import { renderDockerfile } from "../engines/dockerfile.ts";
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { selectEngine, type EngineChoice } from "../engines/select-engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
+import { parsePipIndexOptions, pipIndexSecrets, withPipIndex, type PipIndexOptions } from "../connector/pip-index.ts";
 import { checkBaseImage, formatSanityReport } from "../sanity-checks.ts";
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -42,23 +43,36 @@ function platformsOf(version: BaseImageVersion, option: string | undefined): Pla
   return wanted;
 }
 
-/** Builds a base image version on every requested platform. */
-export async function buildBaseImage(engine: Engine, version: BaseImageVersion, platforms: readonly Platform[]): Promise<BuiltImage[]> {
+/** Options naming the build's package index, as the CLI gives them. */
+interface PipIndexFlags {
+  pipIndexUrl?: string;
+  pipExtraIndexUrl?: string[] | string;
+}
+
+function pipIndexOf(opts: PipIndexFlags): PipIndexOptions {
+  return parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+}
+
+/** Builds a base image version on every requested platform (dependency installs through `pipIndex`, when given). */
+export async function buildBaseImage(engine: Engine, version: BaseImageVersion, platforms: readonly Platform[], pipIndex?: PipIndexOptions): Promise<BuiltImage[]> {
   const images: BuiltImage[] = [];
+  const secrets = pipIndexSecrets(pipIndex);
   for (const platform of platforms) {
     err(`building base image ${version.version} for ${platform} on ${engine.name}`);
-    images.push(await engine.build({ recipe: version.recipeFor(platform), platform }));
+    const recipe = withPipIndex(version.recipeFor(platform), pipIndex);
+    images.push(await engine.build({ recipe, platform, ...(Object.keys(secrets).length > 0 ? { secrets } : {}) }));
   }
   return images;
 }
 
-export async function buildCommand(versionName: string, opts: { catalog?: string; engine: EngineChoice; platform?: string }): Promise<void> {
+export async function buildCommand(versionName: string, opts: { catalog?: string; engine: EngineChoice; platform?: string } & PipIndexFlags): Promise<void> {
   const { catalog } = loadCatalog(opts.catalog);
   const version = catalog.get(versionName);
   const platforms = platformsOf(version, opts.platform);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
-    for (const image of await buildBaseImage(engine, version, platforms)) {
+    for (const image of await buildBaseImage(engine, version, platforms, pipIndex)) {
       process.stdout.write(`${image.platform}\t${image.ref}\n`);
     }
   } finally {
@@ -68,14 +82,15 @@ export async function buildCommand(versionName: string, opts: { catalog?: string
 
 export async function checkCommand(
   versionName: string,
-  opts: { catalog?: string; engine: EngineChoice; platform?: string; json?: boolean },
+  opts: { catalog?: string; engine: EngineChoice; platform?: string; json?: boolean } & PipIndexFlags,
 ): Promise<void> {
   const { catalog } = loadCatalog(opts.catalog);
   const version = catalog.get(versionName);
   const platforms = platformsOf(version, opts.platform);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
-    const images = await buildBaseImage(engine, version, platforms);
+    const images = await buildBaseImage(engine, version, platforms, pipIndex);
     const report = await checkBaseImage(engine, version, images);
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSanityReport(report)}\n`);
     if (!report.passed) {
@@ -107,9 +122,10 @@ export async function releaseCommand(opts: {
   rootImage?: string[];
   force?: boolean;
   json?: boolean;
-}): Promise<void> {
+} & PipIndexFlags): Promise<void> {
   const { releaseBaseImage } = await import("../release.ts");
   const { path } = loadCatalog(opts.catalog);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
     const result = await releaseBaseImage({
@@ -120,6 +136,7 @@ export async function releaseCommand(opts: {
       ...(opts.publishTo ? { publishTo: opts.publishTo } : {}),
       rootImages: rootImageOverrides(opts.rootImage),
       force: opts.force ?? false,
+      pipIndex,
       log: logErr,
     });
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `released ${result.version}: ${result.address}\n`);
@@ -128,16 +145,28 @@ export async function releaseCommand(opts: {
   }
 }
 
-export async function publishCommand(version: string, opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean }): Promise<void> {
+export async function publishCommand(
+  version: string,
+  opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean } & PipIndexFlags,
+): Promise<void> {
   const { publishBaseImage } = await import("../release.ts");
   const { catalog, path } = loadCatalog(opts.catalog);
+  const pipIndex = pipIndexOf(opts);
   if (opts.ifUnpublished && catalog.get(version).published) {
     logErr(`${version} is already published: ${catalog.get(version).publishedAddress}`);
     return;
   }
   const engine = await selectEngine(opts.engine);
   try {
-    const result = await publishBaseImage({ catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, log: logErr });
+    const result = await publishBaseImage({
+      catalogPath: path,
+      engine,
+      version,
+      ...(opts.publishTo ? { publishTo: opts.publishTo } : {}),
+      force: opts.force ?? false,
+      pipIndex,
+      log: logErr,
+    });
     process.stdout.write(`published ${result.version}: ${result.address}\n`);
   } finally {
     await engine.close();

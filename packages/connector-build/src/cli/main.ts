@@ -13,6 +13,7 @@ const INPUT_CODES = new Set([
   "INVALID_CATALOG",
   "UNKNOWN_VERSION",
   "UNKNOWN_BASE_IMAGE",
+  "BASE_IMAGE_UNPUBLISHED",
   "CATALOG_NOT_FOUND",
   "INVALID_METADATA",
   "INVALID_CONNECTOR",
@@ -43,6 +44,18 @@ const catalogOption = () =>
     .env("CONNECTOR_BUILD_CATALOG")
     .default("production");
 
+/** `--pip-index-url`, read from AIRBYTE_CI_PIP_INDEX_URL when not given. */
+const pipIndexUrlOption = () =>
+  new Option(
+    "--pip-index-url <url>",
+    "package index for every dependency install of the build (pip's --index-url; Poetry's locked dependencies are installed with pip too), passed to the build as a secret, never in a layer, label or log; a plain http host is trusted",
+  ).env("AIRBYTE_CI_PIP_INDEX_URL");
+/** `--pip-extra-index-url` (repeatable), read from AIRBYTE_CI_PIP_EXTRA_INDEX_URL (space-separated) when not given. */
+const pipExtraIndexUrlOption = () =>
+  new Option("--pip-extra-index-url <url>", "an index searched besides it (repeatable; pip's --extra-index-url), passed as a secret too")
+    .env("AIRBYTE_CI_PIP_EXTRA_INDEX_URL")
+    .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+
 function buildProgram(): Command {
   const program = new Command("connector-build")
     .description("Build Airbyte Python connector images on one common, digest-pinned base image.")
@@ -71,6 +84,8 @@ function buildProgram(): Command {
     .addOption(catalogOption())
     .addOption(engineOption())
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the version)")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).buildCommand(version, opts));
   base
     .command("check")
@@ -80,6 +95,8 @@ function buildProgram(): Command {
     .addOption(engineOption())
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the version)")
     .option("--json", "print the report as JSON")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).checkCommand(version, opts));
   program
     .command("build")
@@ -93,6 +110,8 @@ function buildProgram(): Command {
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")
@@ -105,6 +124,8 @@ function buildProgram(): Command {
     .option("--root-image <platform=address...>", "move a platform to another digest-pinned root image")
     .option("--force", "overwrite a version already in the catalog or a tag already in the registry")
     .option("--json", "print the result as JSON")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (opts) => (await import("./base-commands.ts")).releaseCommand(opts));
   base
     .command("publish")
@@ -115,6 +136,8 @@ function buildProgram(): Command {
     .option("--publish-to <registry/repository>", "where to publish (default: the catalog's repository)")
     .option("--force", "publish even when already published or the tag exists")
     .option("--if-unpublished", "do nothing when the version is already published")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).publishCommand(version, opts));
   base
     .command("docs")

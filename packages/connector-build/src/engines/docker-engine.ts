@@ -7,7 +7,7 @@ import { ConnectorBuildError, lastLines } from "../errors.ts";
 import { runProcess } from "../process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "./dockerfile.ts";
-import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, RunResult } from "./engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishOptions, PublishResult, RunResult } from "./engine.ts";
 import { publishImages } from "./publish.ts";
 
 interface VertexLog {
@@ -218,8 +218,8 @@ export class DockerEngine implements Engine {
     await exportOciLayout(images, file, this.workRoot);
   }
 
-  async publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
-    return publishImages(images, reference);
+  async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
+    return publishImages(images, reference, undefined, options);
   }
 
   async close(): Promise<void> {}
