@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything both README commands need, idempotently: the local build environment (Debian packages,
-# dockerd, registry, fixture root images), pnpm, dependencies, a build, and the local fixture catalog.
+# dockerd, registry, fixture root images, PyPI proxy), pnpm, dependencies, a build, the local fixture
+# catalog and its base images 1.0.0 and 1.1.0 published to the local registry.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,5 +20,10 @@ echo "[bootstrap] building packages" >&2
 pnpm run --silent build --output-logs=errors-only >&2
 echo "[bootstrap] writing the local fixture catalog" >&2
 pnpm --silent --filter @airbyte-ci/connector-build exec tsx scripts/write-fixture-catalog.ts
-echo "[bootstrap] publishing the local fixture base image 1.0.0 (once per machine)" >&2
-node packages/connector-build/bin/connector-build.js base publish 1.0.0 --catalog local --if-unpublished --force >&2
+# Dependency installs inside builds go through the PyPI proxy the setup started on loopback.
+AIRBYTE_CI_PIP_INDEX_URL="${AIRBYTE_CI_PIP_INDEX_URL:-$(cat .local/env/pip-index-url)}"
+export AIRBYTE_CI_PIP_INDEX_URL
+for version in 1.0.0 1.1.0; do
+  echo "[bootstrap] publishing the local fixture base image $version (built, checked and published once per machine)" >&2
+  node packages/connector-build/bin/connector-build.js base publish "$version" --catalog local --if-unpublished --force >&2
+done

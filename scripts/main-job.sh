@@ -7,6 +7,9 @@ cd "$ROOT"
 # `--catalog local` names the fixture catalog this script writes.
 export CONNECTOR_BUILD_LOCAL_CATALOG="${CONNECTOR_BUILD_LOCAL_CATALOG:-$ROOT/.local/fixture/catalog.json}"
 bash scripts/bootstrap.sh
+# Builds install Python dependencies through the PyPI proxy on loopback that the setup started.
+AIRBYTE_CI_PIP_INDEX_URL="${AIRBYTE_CI_PIP_INDEX_URL:-$(cat .local/env/pip-index-url)}"
+export AIRBYTE_CI_PIP_INDEX_URL
 CLI=(node packages/connector-build/bin/connector-build.js)
 # The example's metadata names the production base image; a working copy is pointed at the local
 # fixture catalog's published 1.0.0 with bump-base (comment-preserving), then built from metadata.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts the local build environment, idempotently:
-#   Debian packages (docker.io, docker-registry, mmdebstrap, qemu-user-static),
+#   Debian packages (docker.io, docker-registry, mmdebstrap, qemu-user-static, python3-venv),
 #   arm64 emulation, dockerd, an OCI registry on 127.0.0.1:5000 (no auth, storage under .local/),
-#   and the fixture root image "Python 3.11 on Debian bookworm", pushed and addressed by digest.
+#   the fixture root image "Python 3.11 on Debian bookworm", pushed and addressed by digest,
+#   and a PyPI proxy on 127.0.0.1:3141 (devpi-server) for dependency installs inside builds.
 # A second run finds everything in place and takes a few seconds.
 set -euo pipefail
 
@@ -17,7 +18,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages
-PACKAGES=(docker.io docker-registry mmdebstrap arch-test qemu-user-static binfmt-support curl ca-certificates)
+PACKAGES=(docker.io docker-registry mmdebstrap arch-test qemu-user-static binfmt-support curl ca-certificates python3 python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -80,11 +81,52 @@ for platform in $PLATFORMS; do
 done
 
 # ---------------------------------------------------------------------------------------------
-# 6. Every tool the setup and the engines use, checked by name; a missing one names its package.
+# 6. PyPI proxy on loopback. Build containers reach pypi.org at TCP level but do not trust this
+#    machine's egress CA, so dependency installs inside builds go through devpi-server on
+#    127.0.0.1:3141 (builds use host networking). devpi runs on the host, where the CA is trusted,
+#    and serves PyPI's simple index and files over plain http, caching both in .local/devpi.
+#    Installed once per machine in its own virtual environment under /opt.
+DEVPI_VERSION=6.20.3
+DEVPI_VENV="/opt/airbyte-ci/devpi-server-$DEVPI_VERSION"
+PYPI_PROXY_PORT="${PYPI_PROXY_PORT:-3141}"
+PYPI_PROXY_URL="http://127.0.0.1:$PYPI_PROXY_PORT/root/pypi/+simple/"
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+if [ ! -e "$DEVPI_VENV/.installed" ]; then
+  log "installing devpi-server $DEVPI_VERSION from PyPI into $DEVPI_VENV (log: $LOCAL/logs/devpi-install.log)"
+  rm -rf "$DEVPI_VENV"
+  mkdir -p "$(dirname "$DEVPI_VENV")"
+  { /usr/bin/python3 -m venv "$DEVPI_VENV" \
+    && PIP_CERT="$CA_BUNDLE" "$DEVPI_VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+      "devpi-server==$DEVPI_VERSION"; } >"$LOCAL/logs/devpi-install.log" 2>&1 \
+    || { rm -rf "$DEVPI_VENV"; die "installing devpi-server failed, see $LOCAL/logs/devpi-install.log"; }
+  touch "$DEVPI_VENV/.installed"
+fi
+if ! curl -fsS -o /dev/null "$PYPI_PROXY_URL" 2>/dev/null; then
+  DEVPI_DIR="$LOCAL/devpi"
+  if [ ! -e "$DEVPI_DIR/.serverversion" ]; then
+    "$DEVPI_VENV/bin/devpi-init" --serverdir "$DEVPI_DIR" >"$LOCAL/logs/devpi-init.log" 2>&1 \
+      || die "devpi-init failed, see $LOCAL/logs/devpi-init.log"
+  fi
+  log "starting devpi-server on 127.0.0.1:$PYPI_PROXY_PORT (log: $LOCAL/logs/devpi.log)"
+  REQUESTS_CA_BUNDLE="$CA_BUNDLE" SSL_CERT_FILE="$CA_BUNDLE" nohup "$DEVPI_VENV/bin/devpi-server" \
+    --serverdir "$DEVPI_DIR" --host 127.0.0.1 --port "$PYPI_PROXY_PORT" >"$LOCAL/logs/devpi.log" 2>&1 &
+  # The first page also loads PyPI's project list: wait for it here, not in a build's pip timeout.
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null --max-time 60 "$PYPI_PROXY_URL" 2>/dev/null && break
+    sleep 1
+  done
+fi
+curl -fsS -o /dev/null --max-time 120 "${PYPI_PROXY_URL}pip/" \
+  || die "the PyPI proxy does not serve ${PYPI_PROXY_URL}pip/, see $LOCAL/logs/devpi.log"
+mkdir -p "$LOCAL/env"
+printf '%s\n' "$PYPI_PROXY_URL" >"$LOCAL/env/pip-index-url"
+
+# ---------------------------------------------------------------------------------------------
+# 7. Every tool the setup and the engines use, checked by name; a missing one names its package.
 declare -A TOOL_PACKAGE=(
   [/usr/bin/docker]=docker.io [/usr/sbin/dockerd]=docker.io [/usr/bin/docker-registry]=docker-registry
   [/usr/bin/mmdebstrap]=mmdebstrap [/usr/bin/arch-test]=arch-test [/usr/bin/qemu-aarch64-static]=qemu-user-static
-  [/usr/sbin/update-binfmts]=binfmt-support [/usr/bin/curl]=curl
+  [/usr/sbin/update-binfmts]=binfmt-support [/usr/bin/curl]=curl [/usr/bin/python3]=python3
 )
 absent=()
 for tool in "${!TOOL_PACKAGE[@]}"; do

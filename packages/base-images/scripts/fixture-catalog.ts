@@ -2,7 +2,7 @@
 // published package.
 import type { CatalogData } from "../src/catalog.ts";
 import type { Platform } from "../src/platform.ts";
-import { pythonConnectorBaseVersion } from "../src/python-connector-base.ts";
+import { CHANGELOG_1_1_0, POETRY_PINS_1_1_0, pythonConnectorBaseVersion } from "../src/python-connector-base.ts";
 
 /** What the environment setup records about a fixture root image (.local/fixture/root-<arch>.json). */
 export interface FixtureRootImage {
@@ -27,9 +27,9 @@ export function fixtureRootEnv(root: Pick<FixtureRootImage, "pythonVersion" | "p
 }
 
 /**
- * The local fixture catalog: the production recipe and checks of version 1.0.0, on the fixture
- * root image "Python 3.11 on Debian bookworm" built on this machine. Generated, never committed:
- * its root digests depend on the machine and the day.
+ * The local fixture catalog: the production recipes and checks of versions 1.0.0 and 1.1.0, on the
+ * fixture root image "Python 3.11 on Debian bookworm" built on this machine. Generated, never
+ * committed: its root digests depend on the machine and the day.
  */
 export function fixtureCatalog(options: { roots: FixtureRootImage[]; repository?: string }): CatalogData {
   const first = options.roots[0];
@@ -45,6 +45,13 @@ export function fixtureCatalog(options: { roots: FixtureRootImage[]; repository?
         changelog: "Local fixture of 1.0.0: the production recipe on Python 3.11 on Debian bookworm, built with mmdebstrap.",
         rootImages,
         facts: { pythonVersion: first.pythonVersion, pipVersion: first.pipVersion, env: fixtureRootEnv(first) },
+      }),
+      pythonConnectorBaseVersion({
+        version: "1.1.0",
+        changelog: `Local fixture of 1.1.0 (the production recipe on Python ${first.pythonVersion} on Debian bookworm): ${CHANGELOG_1_1_0}`,
+        rootImages,
+        facts: { pythonVersion: first.pythonVersion, pipVersion: first.pipVersion, env: fixtureRootEnv(first) },
+        poetry: POETRY_PINS_1_1_0,
       }),
     ],
   };

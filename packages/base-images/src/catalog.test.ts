@@ -9,7 +9,7 @@ import {
   type CatalogData,
 } from "./catalog.ts";
 import { fixtureCatalog } from "../scripts/fixture-catalog.ts";
-import { productionSeedVersion, SEED_ROOT_IMAGES } from "../scripts/production-seed.ts";
+import { productionSeedVersion, productionVersion110, SEED_ROOT_IMAGES } from "../scripts/production-seed.ts";
 import { evaluateSanityCheck } from "./sanity-check.ts";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -44,6 +44,25 @@ describe("production catalog", () => {
     const v100 = data.versions.find((v) => v.version === "1.0.0");
     const { published: _p, dockerfiles: _d, ...recorded } = v100 ?? ({} as CatalogData["versions"][number]);
     expect(recorded).toEqual(productionSeedVersion());
+  });
+
+  it("records 1.1.0 (Poetry) exactly as the code generates it, unpublished: nothing resolves to it yet", () => {
+    const data = JSON.parse(readFileSync(productionCatalogPath, "utf8")) as CatalogData;
+    const v110 = data.versions.find((v) => v.version === "1.1.0");
+    expect(v110).toEqual(productionVersion110());
+    const v = catalog.get("1.1.0");
+    expect(v.published).toBeUndefined();
+    expect(v.rootImages).toEqual(catalog.get("1.0.0").rootImages);
+    expect(catalog.latestStable()?.version).toBe("1.1.0");
+    expect(() => catalog.resolveAddress(`docker.io/airbyte/python-connector-base:1.1.0@${D("a")}`)).toThrowError(/1\.1\.0 .*is in the catalog but not published yet/);
+    const names = v.sanityChecks.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["pip is 23.2.1", "poetry is 2.2.1", "poetry-plugin-export is 1.9.0", "poetry is not importable from the system Python"]));
+    const execs = v.recipe.operations.flatMap((o) => (o.op === "withExec" ? [o.args.join(" ")] : []));
+    expect(execs).toContain("/opt/poetry/venv/bin/python -m pip install --disable-pip-version-check poetry==2.2.1 poetry-plugin-export==1.9.0");
+    // 1.1.0 is 1.0.0 plus Poetry: every operation of 1.0.0 but its version labels is still there, in order.
+    const ops100 = catalog.get("1.0.0").data.recipe.filter((o) => !(o.op === "withLabel" && o.value === "1.0.0"));
+    const ops110 = v.data.recipe.filter((o) => ops100.some((p) => JSON.stringify(p) === JSON.stringify(o)));
+    expect(ops110).toEqual(ops100);
   });
 
   it("checks timezone, python, pip, bash, the seed's env vars and labels", () => {
@@ -155,6 +174,11 @@ describe("fixture catalog", () => {
     const prodOps = loadProductionCatalog().get("1.0.0").recipe.operations.map((o) => o.op);
     expect(v.recipe.operations.map((o) => o.op)).toEqual(prodOps);
     expect(v.sanityChecks.find((c) => c.name === "python is 3.11.2")).toBeDefined();
+    const v110 = fixture.get("1.1.0");
+    const prod110 = loadProductionCatalog().get("1.1.0");
+    expect(v110.recipe.operations.map((o) => o.op)).toEqual(prod110.recipe.operations.map((o) => o.op));
+    expect(v110.sanityChecks.map((c) => c.name)).toEqual(expect.arrayContaining(["pip is 23.0.1", "poetry is 2.2.1"]));
+    expect(v110.changelog).toMatch(/^Local fixture of 1\.1\.0 .*Poetry 2\.2\.1/);
   });
 });
 

@@ -57,9 +57,14 @@ export {
   type CatalogValidation,
 } from "./catalog.ts";
 export {
+  CHANGELOG_1_1_0,
+  POETRY_HOME,
+  POETRY_PINS_1_1_0,
+  POETRY_VENV,
   PYTHON_CONNECTOR_BASE_TITLE,
   pythonConnectorBaseChecks,
   pythonConnectorBaseRecipe,
   pythonConnectorBaseVersion,
+  type PoetryPins,
   type PythonRootFacts,
 } from "./python-connector-base.ts";

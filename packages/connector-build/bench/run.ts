@@ -8,16 +8,15 @@ import { fileURLToPath } from "node:url";
 import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../src/base-image/catalog-source.ts";
 import { buildConnectors, type BuildOutput, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { PIP_INDEX_SECRETS } from "../src/connector/pip-index.ts";
 import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { renderDockerfile } from "../src/dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
 import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
 import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
 import {
-  INDEX_SECRET_ID,
-  TRUSTED_HOST_SECRET_ID,
   SYNTHETIC_CONNECTOR,
   SYNTHETIC_PACKAGE_DIR,
   SYNTHETIC_REPOSITORY,
@@ -100,8 +99,8 @@ class TimedEngine implements Engine {
   loadIntoDocker(image: BuiltImage, tag: string): Promise<string> {
     return this.inner.loadIntoDocker(image, tag);
   }
-  publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
-    return this.inner.publish(images, reference);
+  publish(images: readonly BuiltImage[], reference: string, options?: PublishOptions): Promise<PublishResult> {
+    return this.inner.publish(images, reference, options);
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -222,7 +221,9 @@ async function buildWay(ctx: SyntheticContext, way: Way, dir: string, expectedDe
       catalog: ctx.catalog,
       platforms: [PLATFORM],
       output: { kind: "docker" },
-      secrets: { [INDEX_SECRET_ID]: ctx.index.url, [TRUSTED_HOST_SECRET_ID]: ctx.index.host },
+      // The loopback index is plain http: its host becomes PIP_TRUSTED_HOST, so pip keeps its HTTP
+      // cache (in the cache mount) as it does for https PyPI.
+      pipIndex: { indexUrl: ctx.index.url },
     });
     const totalMs = performance.now() - started;
     const failed = firstFailure(results);
@@ -708,7 +709,7 @@ const NOTES = [
   "Code-only change: one line appended to source_synthetic/source.py, BENCH_CODE_EDITS times in a row per repetition (each rebuild timed). Dependency change: one more requirement in setup.py (a package not installed before).",
   "A repetition whose rebuilds found no cached step at all (the BuildKit cache removed by another process between builds) is discarded and repeated (see discarded).",
   "Variants: the seed's Dockerfiles with FROM the fixture root image, `ARG PIP_INDEX_URL`, bash/tzdata installs replaced by checks (already in the image), and variant 2's `COPY --from=builder /install/local /usr/local` (Debian's --prefix layout); see variants.ts.",
-  "Common build: buildConnectors with the local catalog; the index URL and host are build secrets exposed as PIP_INDEX_URL and PIP_TRUSTED_HOST by a preConnectorInstall hook (withSecretVariable).",
+  "Common build: buildConnectors with the local catalog, FROM the published base image; the index is the build-wide pipIndex option (--pip-index-url), exposed to every RUN as the secret variables PIP_INDEX_URL and PIP_TRUSTED_HOST (no hook).",
   "The loopback index answers with PyPI's Cache-Control headers and is a pip trusted host, so pip's HTTP cache behaves as with https PyPI: in the image layer for variants 1 and 3 (builder stage for variant 2), in the cache mount for the common build.",
   "Other Docker activity on the machine (e.g. a test suite) during the run adds noise; see the load averages.",
 ];
@@ -787,7 +788,7 @@ async function main(): Promise<number> {
       rootImage,
       rootImageBytes: await imageSize(rootImage),
       baseImage,
-      indexSecretId: INDEX_SECRET_ID,
+      indexSecretId: PIP_INDEX_SECRETS.indexUrl,
       dependencies: {
         count: wheels.packages.length,
         extra: wheels.extra.project,

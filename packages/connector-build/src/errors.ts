@@ -22,6 +22,7 @@ export type ConnectorBuildErrorCode =
   | "ANALYZE_FAILED"
   | "MIGRATION_REFUSED"
   | "UNKNOWN_VERSION"
+  | "BASE_IMAGE_UNPUBLISHED"
   | "INTERRUPTED";
 
 /** An error raised by `@airbyte-ci/connector-build`. */
@@ -68,6 +69,7 @@ export const EXIT_CODES = {
   HOOK_FAILED: EXIT.usage,
   RELEASE_REFUSED: EXIT.usage,
   MIGRATION_REFUSED: EXIT.usage,
+  BASE_IMAGE_UNPUBLISHED: EXIT.usage,
   // @airbyte-ci/connector-build: the work failed
   BUILD_FAILED: EXIT.failure,
   RUN_FAILED: EXIT.failure,

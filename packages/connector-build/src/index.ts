@@ -20,6 +20,8 @@ export type {
   Engine,
   EngineName,
   ImageConfig,
+  PublishAnnotations,
+  PublishOptions,
   PublishResult,
   ResolveImageOptions,
   ResolvedImage,
@@ -45,6 +47,10 @@ export { readConnectorMetadata, type ConnectorMetadata } from "./connector/metad
 export { setBaseImageInYaml } from "./connector/metadata-edit.ts";
 
 // ---- Build ------------------------------------------------------------------------------------
+/** Build-wide package index settings (`--pip-index-url`, `--pip-extra-index-url`), passed to builds as secrets. */
+export { type PipIndexOptions } from "./connector/pip-index.ts";
+/** The published base image a connector builds FROM, and the OCI labels/annotations naming it. */
+export { BASE_DIGEST_KEY, BASE_NAME_KEY, resolvePublishedBase, type PublishedBaseImage } from "./connector/published-base.ts";
 /** Builds connectors, verifies each answers `spec`, then outputs them. */
 export { buildConnectors, parseBuildOutput, type BuildConnectorsOptions, type BuildOutput, type ConnectorBuildResult } from "./connector/build-connectors.ts";
 

@@ -1,10 +1,11 @@
 // The local build environment the setup scripts provide: a Docker daemon with BuildKit, a registry on
-// 127.0.0.1:5000, and the fixture root image addressed by digest like a production root image.
+// 127.0.0.1:5000, the fixture root image addressed by digest like a production root image, the
+// fixture base images, and the PyPI proxy build containers install dependencies through.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseImageAddress } from "@airbyte-ci/base-images";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { fixtureRoot, localCatalog } from "./helpers.ts";
+import { fixtureRoot, localCatalog, pipIndexUrl } from "./helpers.ts";
 
 const DOCKER = "/usr/bin/docker";
 
@@ -41,4 +42,31 @@ describe("local fixture catalog", () => {
     const index = await new RegistryClient().getManifest(version.publishedAddress as string);
     expect(index.kind).toBe("index");
   });
+
+  it("holds 1.1.0 (Poetry) built, checked and published by the setup, with its changelog", async () => {
+    const version = localCatalog().get("1.1.0");
+    expect(version.changelog).toMatch(/^Local fixture of 1\.1\.0 .*Poetry 2\.2\.1 with poetry-plugin-export 1\.9\.0/);
+    expect(version.publishedAddress).toMatch(/^127\.0\.0\.1:5000\/airbyte\/python-connector-base:1\.1\.0@sha256:[0-9a-f]{64}$/);
+    expect(version.data.dockerfiles?.["linux/arm64"]).toMatch(/poetry==2\.2\.1/);
+    const index = await new RegistryClient().getManifest(version.publishedAddress as string);
+    expect(index.kind === "index" && index.manifest.manifests.map((m) => m.platform?.architecture).sort()).toEqual(["amd64", "arm64"]);
+  });
+});
+
+describe("PyPI proxy on loopback (scripts/env/setup.sh)", () => {
+  it("serves PyPI's simple index and its files to a build container on the host network", () => {
+    const root = fixtureRoot("amd64");
+    // A container does not trust this machine's egress CA; the proxy is its route to PyPI.
+    const script = [
+      "import hashlib, re, sys, urllib.parse, urllib.request",
+      "index = sys.argv[1]",
+      "page = urllib.request.urlopen(index + 'six/', timeout=120).read().decode()",
+      "href = re.search(r'href=\"([^\"]*six-1\\.16\\.0-py2\\.py3-none-any\\.whl)#sha256=([0-9a-f]{64})\"', page)",
+      "data = urllib.request.urlopen(urllib.parse.urljoin(index + 'six/', href.group(1)), timeout=120).read()",
+      "print(hashlib.sha256(data).hexdigest() == href.group(2), href.group(2))",
+    ].join("\n");
+    const out = execFileSync(DOCKER, ["run", "--rm", "--network", "host", root.address, "python3", "-c", script, pipIndexUrl()]).toString().trim();
+    // True, and the hash PyPI publishes for six 1.16.0's wheel.
+    expect(out).toBe("True 8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254");
+  }, 180_000);
 });

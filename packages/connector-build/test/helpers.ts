@@ -11,6 +11,17 @@ export const REPO_ROOT = resolve(PACKAGE_DIR, "../..");
 export const FIXTURE_DIR = join(REPO_ROOT, ".local/fixture");
 export const LOCAL_CATALOG = join(FIXTURE_DIR, "catalog.json");
 
+/** The PyPI proxy on loopback that scripts/env/setup.sh started: AIRBYTE_CI_PIP_INDEX_URL, else what the setup recorded. */
+export function pipIndexUrl(): string {
+  const fromEnv = process.env.AIRBYTE_CI_PIP_INDEX_URL;
+  if (fromEnv) return fromEnv;
+  try {
+    return readFileSync(join(REPO_ROOT, ".local/env/pip-index-url"), "utf8").trim();
+  } catch {
+    throw new Error("no PyPI proxy recorded in .local/env/pip-index-url: run scripts/bootstrap.sh");
+  }
+}
+
 /** The local fixture catalog written by scripts/bootstrap.sh. */
 export function localCatalog(): BaseImageCatalog {
   return parseCatalog(JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")), LOCAL_CATALOG);
@@ -30,13 +41,17 @@ export function spawnCli(args: readonly string[], options: { cwd?: string; env?:
   });
 }
 
-/** A copy of the local fixture catalog, publishing into `repository`, in a temporary folder. */
+/**
+ * A copy of the local fixture catalog holding its first version (1.0.0) only, publishing into
+ * `repository`, in a temporary folder: release tests start from there (the next minor is 1.1.0).
+ */
 export function testCatalog(
   repository: string,
   mutate: (data: CatalogData) => void = () => {},
 ): { path: string; repository: string; bytes: () => string } {
   const data = JSON.parse(readFileSync(LOCAL_CATALOG, "utf8")) as CatalogData;
   data.repository = repository;
+  data.versions = data.versions.filter((v) => v.version === "1.0.0");
   mutate(data);
   const path = join(mkdtempSync(join(tmpdir(), "catalog-")), "catalog.json");
   writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);

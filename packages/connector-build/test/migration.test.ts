@@ -58,14 +58,29 @@ describe("migrate a Dockerfile-built connector and prove nothing changed", () =>
     const after = `airbyte/source-zendesk-chat:${newTag}`;
 
     const comparison = await compareImages(engine, before, after);
-    // Behaviour is the same: env (incl. AIRBYTE_ENTRYPOINT and the hook's vars), entrypoint,
-    // workdir, user, Python, pip, system packages, installed distributions and spec.
-    expect(comparison.differences.map((d) => d.aspect)).toEqual(["labels"]);
-    const labels = comparison.differences[0];
+    // Behaviour is the same: entrypoint, workdir, user, Python, pip, system packages, installed
+    // distributions (Poetry lives in its own venv) and spec. migrate moved the connector to the latest
+    // published base (1.1.0), whose only visible additions are Poetry's environment and the labels.
+    expect(comparison.differences.map((d) => d.aspect)).toEqual(["env", "labels"]);
+    const [env, labels] = comparison.differences;
+    expect(env?.kind).toBe("entries");
+    if (env?.kind === "entries") {
+      expect(env.removed).toEqual({});
+      expect(env.changed).toEqual({});
+      expect(env.added).toEqual({ POETRY_HOME: "/opt/poetry", POETRY_NO_INTERACTION: "1", POETRY_VIRTUALENVS_CREATE: "false" });
+    }
+    expect(labels?.kind).toBe("entries");
     if (labels?.kind === "entries") {
       expect(labels.removed).toEqual({});
       expect(labels.changed).toEqual({ "io.airbyte.version": { a: tag, b: newTag } });
-      expect(Object.keys(labels.added).sort()).toEqual(["io.airbyte.base-image.version", "org.opencontainers.image.title", "org.opencontainers.image.version"]);
+      expect(Object.keys(labels.added).sort()).toEqual([
+        "io.airbyte.base-image.version",
+        "org.opencontainers.image.base.digest",
+        "org.opencontainers.image.base.name",
+        "org.opencontainers.image.title",
+        "org.opencontainers.image.version",
+      ]);
+      expect(labels.added["org.opencontainers.image.base.name"]).toBe("127.0.0.1:5000/airbyte/python-connector-base:1.1.0");
     }
   }, 600_000);
 });

@@ -7,15 +7,6 @@ export const SYNTHETIC_CONNECTOR = "source-synthetic";
 export const SYNTHETIC_PACKAGE_DIR = "source_synthetic";
 export const SYNTHETIC_REPOSITORY = "airbyte-bench/source-synthetic";
 export const SYNTHETIC_VERSION_TAG = "0.1.0";
-/** The build secret holding the package index URL, exposed to pip as PIP_INDEX_URL by the hook. */
-export const INDEX_SECRET_ID = "bench-pip-index-url";
-/**
- * The build secret holding the index host, exposed as PIP_TRUSTED_HOST: pip keeps its HTTP cache
- * (what the common build's pip cache mount holds) only for https:// and trusted hosts, and the
- * loopback index is plain http. PyPI is https, so this reproduces pip's behaviour with PyPI.
- */
-export const TRUSTED_HOST_SECRET_ID = "bench-pip-trusted-host";
-
 function setupPy(distribution: string, requirements: readonly string[]): string {
   return [
     "from setuptools import find_packages, setup",
@@ -96,8 +87,8 @@ def run(argv):
 
 /**
  * Writes the synthetic connector: setup.py requiring the generated packages, main.py, the package,
- * metadata.yaml on the local base image, and a preConnectorInstall hook that exposes the index URL
- * secret to pip as PIP_INDEX_URL.
+ * metadata.yaml on the local base image. No hook: the package index is a build-wide option
+ * (`pipIndex`, the CLI's --pip-index-url), passed to pip as build secrets.
  */
 export function writeSyntheticConnector(parent: string, options: { baseImage: string; requirements: readonly string[] }): string {
   const dir = join(parent, SYNTHETIC_CONNECTOR);
@@ -107,23 +98,6 @@ export function writeSyntheticConnector(parent: string, options: { baseImage: st
   writeFileSync(join(dir, SYNTHETIC_PACKAGE_DIR, "__init__.py"), "");
   writeFileSync(join(dir, SYNTHETIC_PACKAGE_DIR, "source.py"), SYNTHETIC_SOURCE);
   writeFileSync(join(dir, "metadata.yaml"), metadataYaml(SYNTHETIC_CONNECTOR, SYNTHETIC_REPOSITORY, SYNTHETIC_VERSION_TAG, options.baseImage));
-  writeFileSync(
-    join(dir, "build_customization.ts"),
-    [
-      'import { defineBuildCustomization } from "@airbyte-ci/hooks";',
-      "",
-      "// The dependencies come from a private (here: loopback, plain http) package index. Its URL and host are",
-      "// build secrets: exposed to the RUNs that follow (the dependency install), never stored in a layer or",
-      "// the image config.",
-      "export default defineBuildCustomization({",
-      "  preConnectorInstall: (recipe) =>",
-      "    recipe",
-      `      .withSecretVariable("PIP_INDEX_URL", ${JSON.stringify(INDEX_SECRET_ID)})`,
-      `      .withSecretVariable("PIP_TRUSTED_HOST", ${JSON.stringify(TRUSTED_HOST_SECRET_ID)}),`,
-      "});",
-      "",
-    ].join("\n"),
-  );
   return dir;
 }
 

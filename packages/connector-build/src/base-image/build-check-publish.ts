@@ -1,4 +1,5 @@
 import { formatImageAddress, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
+import { pipIndexSecrets, withPipIndex, type PipIndexOptions } from "../connector/pip-index.ts";
 import { renderDockerfile } from "../dockerfile/render.ts";
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
@@ -41,13 +42,17 @@ export async function buildBaseImage(
   engine: Engine,
   version: BaseImageVersion,
   platforms: readonly Platform[],
-  options: { log?: Log; signal?: AbortSignal } = {},
+  options: { log?: Log; signal?: AbortSignal; pipIndex?: PipIndexOptions } = {},
 ): Promise<BuiltImage[]> {
   const images: BuiltImage[] = [];
+  // The package index is a setting of this build, given as secrets: the version's recipe (and the
+  // Dockerfile recorded for it) stay its own.
+  const secrets = pipIndexSecrets(options.pipIndex);
   for (const platform of platforms) {
     checkAborted(options.signal);
     options.log?.(`building ${version.version} for ${platform} on ${engine.name}`);
-    images.push(await engine.build({ recipe: version.recipeFor(platform), platform }));
+    const recipe = withPipIndex(version.recipeFor(platform), options.pipIndex);
+    images.push(await engine.build({ recipe, platform, ...(Object.keys(secrets).length > 0 ? { secrets } : {}) }));
   }
   return images;
 }
@@ -79,12 +84,13 @@ export async function buildCheckPublish(
   client: ReleaseRegistry,
   log: Log,
   signal: AbortSignal | undefined,
+  pipIndex?: PipIndexOptions,
 ): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {
   const platforms = version.platforms;
   await verifyRootImages(version, platforms, client, log);
   const dockerfiles: Record<string, string> = {};
   for (const platform of platforms) dockerfiles[platform] = renderDockerfile(version.recipeFor(platform)).dockerfile;
-  const images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}) });
+  const images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}), ...(pipIndex ? { pipIndex } : {}) });
   checkAborted(signal);
   log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
   const report = await checkBaseImage(engine, version, images);

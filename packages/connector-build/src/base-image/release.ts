@@ -3,6 +3,7 @@ import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import type { ReleaseRegistry } from "./build-check-publish.ts";
+import type { PipIndexOptions } from "../connector/pip-index.ts";
 import { buildCheckPublish, type Log, type ReleaseResult } from "./build-check-publish.ts";
 import { lockCatalog } from "./catalog-lock.ts";
 import { readCatalogFile, recordVersion } from "./catalog-file.ts";
@@ -23,6 +24,8 @@ export interface ReleaseOptions {
   readonly rootImages?: Partial<Record<Platform, string>>;
   /** Overwrite a version already in the catalog or a tag already in the registry. */
   readonly force?: boolean;
+  /** Package index for the dependency installs of the build, passed as build secrets. Default: pip's own (PyPI). */
+  readonly pipIndex?: PipIndexOptions;
   readonly log?: Log;
   /** Registry client used to check tags and root images and to read the published digest back. Default: a new client. */
   readonly registry?: ReleaseRegistry;
@@ -63,7 +66,7 @@ export async function releaseBaseImage(options: ReleaseOptions): Promise<Release
     }
     const candidate = parseCatalog({ ...catalog.toJSON(), versions: [...catalog.toJSON().versions.filter((v) => v.version !== version), data] }).get(version);
     log(`releasing ${catalog.name} ${version} (${options.bump} from ${latest?.version})`);
-    const result = await buildCheckPublish(options.engine, candidate, repository, client, log, options.signal);
+    const result = await buildCheckPublish(options.engine, candidate, repository, client, log, options.signal, options.pipIndex);
     recordVersion(
       options.catalogPath,
       bytes,
@@ -84,6 +87,8 @@ export async function publishBaseImage(options: {
   version: string;
   publishTo?: string;
   force?: boolean;
+  /** Package index for the dependency installs of the build, passed as build secrets. Default: pip's own (PyPI). */
+  pipIndex?: PipIndexOptions;
   log?: Log;
   registry?: ReleaseRegistry;
   signal?: AbortSignal;
@@ -101,7 +106,7 @@ export async function publishBaseImage(options: {
     if (!options.force && (await client.tagExists(repository, version.version))) {
       throw new ConnectorBuildError("RELEASE_REFUSED", `${repository}:${version.version} already exists in the registry: expected an unused tag (or --force to overwrite)`);
     }
-    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal);
+    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal, options.pipIndex);
     recordVersion(
       options.catalogPath,
       bytes,

@@ -6,6 +6,7 @@ import { buildBaseImage } from "../base-image/build-check-publish.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { checkBaseImage, formatSanityReport } from "../base-image/sanity-checks.ts";
+import { parsePipIndexOptions, type PipIndexOptions } from "../connector/pip-index.ts";
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -43,13 +44,24 @@ function platformsOf(version: BaseImageVersion, option: string | undefined): Pla
   return wanted;
 }
 
-export async function buildCommand(versionName: string, opts: { catalog?: string; engine: EngineChoice; platform?: string }): Promise<void> {
+/** Options naming the build's package index, as the CLI gives them. */
+interface PipIndexFlags {
+  pipIndexUrl?: string;
+  pipExtraIndexUrl?: string[] | string;
+}
+
+function pipIndexOf(opts: PipIndexFlags): PipIndexOptions {
+  return parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+}
+
+export async function buildCommand(versionName: string, opts: { catalog?: string; engine: EngineChoice; platform?: string } & PipIndexFlags): Promise<void> {
   const { catalog } = loadCatalog(opts.catalog);
   const version = catalog.get(versionName);
   const platforms = platformsOf(version, opts.platform);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
-    for (const image of await buildBaseImage(engine, version, platforms, { log: err })) {
+    for (const image of await buildBaseImage(engine, version, platforms, { log: err, pipIndex })) {
       process.stdout.write(`${image.platform}\t${image.ref}\n`);
     }
   } finally {
@@ -59,14 +71,15 @@ export async function buildCommand(versionName: string, opts: { catalog?: string
 
 export async function checkCommand(
   versionName: string,
-  opts: { catalog?: string; engine: EngineChoice; platform?: string; json?: boolean },
+  opts: { catalog?: string; engine: EngineChoice; platform?: string; json?: boolean } & PipIndexFlags,
 ): Promise<void> {
   const { catalog } = loadCatalog(opts.catalog);
   const version = catalog.get(versionName);
   const platforms = platformsOf(version, opts.platform);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
-    const images = await buildBaseImage(engine, version, platforms, { log: err });
+    const images = await buildBaseImage(engine, version, platforms, { log: err, pipIndex });
     const report = await checkBaseImage(engine, version, images);
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatSanityReport(report)}\n`);
     if (!report.passed) {
@@ -97,9 +110,10 @@ export async function releaseCommand(opts: {
   rootImage?: string[];
   force?: boolean;
   json?: boolean;
-}): Promise<void> {
+} & PipIndexFlags): Promise<void> {
   const { releaseBaseImage } = await import("../base-image/release.ts");
   const { path } = loadCatalog(opts.catalog);
+  const pipIndex = pipIndexOf(opts);
   const engine = await selectEngine(opts.engine);
   try {
     const result = await withInterruptSignal((signal) => releaseBaseImage({
@@ -111,6 +125,7 @@ export async function releaseCommand(opts: {
       ...(opts.publishTo ? { publishTo: opts.publishTo } : {}),
       rootImages: rootImageOverrides(opts.rootImage),
       force: opts.force ?? false,
+      pipIndex,
       log: err,
     }));
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `released ${result.version}: ${result.address}\n`);
@@ -119,16 +134,20 @@ export async function releaseCommand(opts: {
   }
 }
 
-export async function publishCommand(version: string, opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean }): Promise<void> {
+export async function publishCommand(
+  version: string,
+  opts: { catalog?: string; engine: EngineChoice; publishTo?: string; force?: boolean; ifUnpublished?: boolean } & PipIndexFlags,
+): Promise<void> {
   const { publishBaseImage } = await import("../base-image/release.ts");
   const { catalog, path } = loadCatalog(opts.catalog);
+  const pipIndex = pipIndexOf(opts);
   if (opts.ifUnpublished && catalog.get(version).published) {
     err(`${version} is already published: ${catalog.get(version).publishedAddress}`);
     return;
   }
   const engine = await selectEngine(opts.engine);
   try {
-    const result = await withInterruptSignal((signal) => publishBaseImage({ signal, catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, log: err }));
+    const result = await withInterruptSignal((signal) => publishBaseImage({ signal, catalogPath: path, engine, version, ...(opts.publishTo ? { publishTo: opts.publishTo } : {}), force: opts.force ?? false, pipIndex, log: err }));
     process.stdout.write(`published ${result.version}: ${result.address}\n`);
   } finally {
     await engine.close();

@@ -1,6 +1,7 @@
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
+import { parsePipIndexOptions } from "../connector/pip-index.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 
@@ -19,13 +20,25 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean },
+  opts: {
+    engine: EngineChoice;
+    platform: string;
+    output: string;
+    concurrency: string;
+    json?: boolean;
+    catalog?: string;
+    secret?: string[];
+    verbose?: boolean;
+    pipIndexUrl?: string;
+    pipExtraIndexUrl?: string[] | string;
+  },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
+  const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -36,6 +49,8 @@ export async function buildCommand(
       output,
       concurrency,
       secrets,
+      pipIndex,
+      ...(opts.catalog !== undefined ? { catalogRef: opts.catalog } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);

@@ -32,6 +32,18 @@ const catalogOption = () =>
     .env("CONNECTOR_BUILD_CATALOG")
     .default("production");
 
+/** `--pip-index-url`, read from AIRBYTE_CI_PIP_INDEX_URL when not given. */
+const pipIndexUrlOption = () =>
+  new Option(
+    "--pip-index-url <url>",
+    "package index for every dependency install of the build (pip's --index-url; Poetry's locked dependencies are installed with pip too), passed to the build as a secret, never in a layer, label or log; a plain http host is trusted",
+  ).env("AIRBYTE_CI_PIP_INDEX_URL");
+/** `--pip-extra-index-url` (repeatable), read from AIRBYTE_CI_PIP_EXTRA_INDEX_URL (space-separated) when not given. */
+const pipExtraIndexUrlOption = () =>
+  new Option("--pip-extra-index-url <url>", "an index searched besides it (repeatable; pip's --extra-index-url), passed as a secret too")
+    .env("AIRBYTE_CI_PIP_EXTRA_INDEX_URL")
+    .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+
 /** What a command that returns an outcome (compare, analyze) asks the process to exit with. */
 interface Outcome {
   exitCode: number;
@@ -65,6 +77,8 @@ function buildProgram(outcome: Outcome): Command {
     .addOption(catalogOption())
     .addOption(engineOption())
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the version)")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).buildCommand(version, opts));
   base
     .command("check")
@@ -74,6 +88,8 @@ function buildProgram(outcome: Outcome): Command {
     .addOption(engineOption())
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the version)")
     .option("--json", "print the report as JSON")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).checkCommand(version, opts));
   program
     .command("build")
@@ -87,6 +103,8 @@ function buildProgram(outcome: Outcome): Command {
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")
@@ -99,6 +117,8 @@ function buildProgram(outcome: Outcome): Command {
     .option("--root-image <platform=address...>", "move a platform to another digest-pinned root image")
     .option("--force", "overwrite a version already in the catalog or a tag already in the registry")
     .option("--json", "print the result as JSON")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (opts) => (await import("./base-commands.ts")).releaseCommand(opts));
   base
     .command("publish")
@@ -109,6 +129,8 @@ function buildProgram(outcome: Outcome): Command {
     .option("--publish-to <registry/repository>", "where to publish (default: the catalog's repository)")
     .option("--force", "publish even when already published or the tag exists")
     .option("--if-unpublished", "do nothing when the version is already published")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
     .action(async (version, opts) => (await import("./base-commands.ts")).publishCommand(version, opts));
   base
     .command("docs")

@@ -6,6 +6,8 @@ import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
 import { findSpecMessage } from "../inspect/image-probes.ts";
 import { createLimiter } from "../shared/pool.ts";
+import { pipIndexSecrets, withPipIndex, type PipIndexOptions } from "./pip-index.ts";
+import { baseImageAnnotations, resolvePublishedBase } from "./published-base.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
 
 /** Where built images go. */
@@ -57,6 +59,10 @@ export interface BuildConnectorsOptions {
   readonly output: BuildOutput;
   readonly concurrency?: number;
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Package index settings for every dependency install, passed as build secrets. Default: pip's own (PyPI). */
+  readonly pipIndex?: PipIndexOptions;
+  /** How the user named the catalog (`local`, a path), for hints in errors. Default: none. */
+  readonly catalogRef?: string;
   readonly onProgress?: (connector: string, line: string) => void;
 }
 
@@ -76,16 +82,22 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
   try {
-    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog);
+    const catalogRef = options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {};
+    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, catalogRef);
     const { metadata } = prepared;
     result.connector = metadata.technicalName;
     result.dockerRepository = metadata.dockerRepository;
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
+    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, catalogRef);
+    const connector: PreparedConnector = { ...prepared, publishedBase };
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
-    for (const platform of options.platforms) recipes.push({ platform, recipe: await pythonConnectorRecipe(prepared, platform) });
+    for (const platform of options.platforms) {
+      recipes.push({ platform, recipe: withPipIndex(await pythonConnectorRecipe(connector, platform), options.pipIndex) });
+    }
+    const secrets = { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };
     const images: BuiltImage[] = [];
     for (const { platform, recipe } of recipes) {
       log(`building ${platform} on base image ${prepared.baseImage.version}`);
@@ -93,7 +105,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         recipe,
         platform,
         contextDir: metadata.dir,
-        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
         onProgress: (line) => log(line),
       });
       log(`verifying ${platform}: spec`);
@@ -121,7 +133,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       result.output = { kind: "oci", path };
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
-      const published = await options.engine.publish(images, target);
+      const published = await options.engine.publish(images, target, { annotations: baseImageAnnotations(publishedBase, options.platforms) });
       for (const entry of result.platforms) {
         const digest = published.platformDigests[entry.platform];
         if (digest) entry.digest = digest;

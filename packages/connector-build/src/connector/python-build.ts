@@ -1,10 +1,12 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { BaseImageCatalog, BaseImageVersion, ImageRecipe, Platform } from "@airbyte-ci/base-images";
+import { ImageRecipe, type BaseImageCatalog, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
 import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
 import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
 import { loadBuildCustomization, runHook, type LoadedCustomization } from "./build-customization.ts";
+import { withPoetryDependencies, withPoetryRootPackage } from "./poetry-install.ts";
+import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
@@ -20,10 +22,16 @@ export interface PreparedConnector {
   readonly mainFileName: string;
   /** The Python package directory (`source_hello` for `source-hello`). */
   readonly packageDir: string;
+  /** The base image as its registry holds it; read by {@link pythonConnectorRecipe} when absent. */
+  readonly publishedBase?: PublishedBaseImage;
 }
 
-/** Reads metadata, resolves the base image against the catalog, loads hooks, checks the code layout. */
-export async function prepareConnector(dir: string, catalog: BaseImageCatalog): Promise<PreparedConnector> {
+/**
+ * Reads metadata, resolves the base image against the catalog (it must be published: a version
+ * only recorded is BASE_IMAGE_UNPUBLISHED), loads hooks, checks the code layout. `catalogRef` is
+ * how the user named the catalog, for error hints.
+ */
+export async function prepareConnector(dir: string, catalog: BaseImageCatalog, options: { catalogRef?: string } = {}): Promise<PreparedConnector> {
   const metadata = await readConnectorMetadata(dir);
   if (!metadata.baseImage) {
     throw new ConnectorBuildError(
@@ -33,7 +41,7 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog): 
       } (connector-build bump-base sets it)`,
     );
   }
-  const baseImage = catalog.resolveAddress(metadata.baseImage, `${metadata.metadataPath} data.connectorBuildOptions.baseImage`);
+  const baseImage = resolveConnectorBaseImage(catalog, metadata.baseImage, `${metadata.metadataPath} data.connectorBuildOptions.baseImage`, options.catalogRef);
   const customization = await loadBuildCustomization(metadata.dir, metadata.technicalName);
   const mainFileName = customization.customization.mainFileName ?? "main.py";
   const packageDir = metadata.technicalName.replaceAll("-", "_");
@@ -65,18 +73,23 @@ function withDependencyInstall(recipe: ImageRecipe, manifests: readonly string[]
   if (manifests.includes("requirements.txt")) r = r.withExec([...pip, "-r", "requirements.txt"]);
   if (manifests.includes("setup.py")) {
     r = r.withExec([...pip, "."]);
-  } else if (manifests.includes("pyproject.toml") && manifests.includes("poetry.lock")) {
-    r = r
-      .withExec(["poetry", "config", "virtualenvs.create", "false"])
-      .withExec(["poetry", "install", "--only", "main", "--no-root", "--no-interaction"]);
+  } else if (isPoetryProject(manifests)) {
+    r = withPoetryDependencies(r);
   }
   return r.withoutMount("/root/.cache/pip");
 }
 
+function isPoetryProject(manifests: readonly string[]): boolean {
+  return !manifests.includes("setup.py") && manifests.includes("pyproject.toml") && manifests.includes("poetry.lock");
+}
+
 /**
- * The common Python build, one recipe: base image → preConnectorInstall → workdir → dependency
- * manifests and their install in their own layer (a code-only change reuses it) → package and main
- * file → entrypoint and AIRBYTE_ENTRYPOINT → labels → postConnectorInstall.
+ * The common Python build, one recipe: FROM the published base image (its digest-pinned index; the
+ * engine takes the platform's manifest, so the image's first layers are the base's) →
+ * preConnectorInstall → workdir → dependency manifests and their install in their own layer (a
+ * code-only change reuses it) → package and main file (and, for a Poetry project, the package
+ * installed once) → entrypoint and AIRBYTE_ENTRYPOINT → labels (OCI base image labels included) →
+ * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built.
  */
 export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform): Promise<ImageRecipe> {
   const { metadata, baseImage, customization, mainFileName, packageDir } = connector;
@@ -86,7 +99,8 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
     baseImageVersion: baseImage.version,
   };
   const hooks = customization.customization;
-  let recipe = baseImage.recipeFor(platform);
+  const base = connector.publishedBase ?? (await resolvePublishedBase(baseImage, [platform]));
+  let recipe = ImageRecipe.empty().from(base.address);
   recipe = await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
   const manifests = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
@@ -95,10 +109,13 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
   const entrypoint = ["python", `${CONNECTOR_CODE_DIR}/${mainFileName}`];
   recipe = recipe
     .withDirectory(packageDir, packageDir)
-    .withFile(mainFileName, mainFileName)
+    .withFile(mainFileName, mainFileName);
+  if (isPoetryProject(manifests)) recipe = withPoetryRootPackage(recipe, readFileSync(join(metadata.dir, "pyproject.toml"), "utf8"));
+  recipe = recipe
     .withEnvVariable("AIRBYTE_ENTRYPOINT", entrypoint.join(" "))
     .withEntrypoint(entrypoint)
     .withLabel("io.airbyte.version", metadata.dockerImageTag)
     .withLabel("io.airbyte.name", metadata.dockerRepository);
+  for (const [name, value] of Object.entries(baseImageLabels(base, platform))) recipe = recipe.withLabel(name, value);
   return runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file);
 }

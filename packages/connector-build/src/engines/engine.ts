@@ -64,6 +64,20 @@ export interface PublishResult {
   readonly platformDigests: Readonly<Partial<Record<Platform, string>>>;
 }
 
+/** OCI annotations to put on what a publish writes. */
+export interface PublishAnnotations {
+  /** On the index. Default: none. */
+  readonly index?: Readonly<Record<string, string>>;
+  /** On each platform's manifest. Default: none. */
+  readonly platforms?: Readonly<Partial<Record<Platform, Readonly<Record<string, string>>>>>;
+}
+
+/** Options of {@link Engine.publish}. */
+export interface PublishOptions {
+  /** Annotations on the published manifests and index. Default: none (the engine's own manifests as they are). */
+  readonly annotations?: PublishAnnotations;
+}
+
 /** An image given by reference, resolved by an engine: every probe then runs on exactly this image. */
 export interface ResolvedImage {
   /** The reference as given: `repo:tag`, `registry/repo@sha256:…`, `repo:tag@sha256:…` or an image id. */
@@ -101,8 +115,8 @@ export interface Engine {
   exportOci(images: readonly BuiltImage[], file: string): Promise<void>;
   /** Loads an image into the local Docker under `tag`; returns the local image id. */
   loadIntoDocker(image: BuiltImage, tag: string): Promise<string>;
-  /** Publishes per-platform images as one multi-platform index at `reference` (`registry/repo:tag`). */
-  publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult>;
+  /** Publishes per-platform images as one multi-platform index at `reference` (`registry/repo:tag`), annotated as asked. */
+  publish(images: readonly BuiltImage[], reference: string, options?: PublishOptions): Promise<PublishResult>;
   /** Releases engine resources. */
   close(): Promise<void>;
 }

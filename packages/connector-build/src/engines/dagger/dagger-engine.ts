@@ -12,7 +12,7 @@ import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
 import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./lowering.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 
 export { daggerCliAvailable, daggerSessionAvailable } from "./discovery.ts";
 
@@ -343,11 +343,22 @@ export class DaggerEngine implements Engine {
     }
   }
 
-  async publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
+  /**
+   * Publishes the platform variants as one index. Per-platform annotations go on each variant's
+   * manifest (`withAnnotation`); Dagger's publish takes no index annotations, so `annotations.index`
+   * is not written by this engine.
+   */
+  async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
     if (reference.includes("@")) {
       throw new ConnectorBuildError("PUBLISH_FAILED", `cannot publish to ${reference}: expected registry/repository:tag, without a digest`);
     }
-    const variants = await this.variants(images, "PUBLISH_FAILED");
+    const variants = (await this.variants(images, "PUBLISH_FAILED")).map((container, i) => {
+      const platform = images[i]?.platform;
+      const annotations = platform === undefined ? undefined : options.annotations?.platforms?.[platform];
+      let annotated = container;
+      for (const [name, value] of Object.entries(annotations ?? {})) annotated = annotated.withAnnotation(name, value);
+      return annotated;
+    });
     const client = await this.client();
     let address: string;
     try {

@@ -96,7 +96,9 @@ describe("Docker engine (real daemon, BuildKit)", () => {
     const recipe = ImageRecipe.empty()
       .from(root.address)
       .withSecretVariable("INDEX_TOKEN", "index-token")
-      .withExec(["sh", "-c", 'printf %s "$INDEX_TOKEN" | sha256sum | cut -d" " -f1 > /token.sha256']);
+      // The RUN is unique to this run: BuildKit's cache key ignores secret values, so an identical RUN
+      // of an earlier run (another secret) would be reused as it is.
+      .withExec(["sh", "-c", `: ${secret.length}-${Date.now()}; printf %s "$INDEX_TOKEN" | sha256sum | cut -d" " -f1 > /token.sha256`]);
     const rendered = renderDockerfile(recipe);
     expect(rendered.dockerfile).toContain("--mount=type=secret,id=index-token");
     expect(rendered.dockerfile).not.toContain(secret);

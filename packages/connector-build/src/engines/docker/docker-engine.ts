@@ -7,7 +7,7 @@ import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 import { resolveDockerImage } from "./resolve-image.ts";
 import { publishImages } from "./publish.ts";
 
@@ -224,8 +224,8 @@ export class DockerEngine implements Engine {
     await exportOciLayout(images, file, this.workRoot);
   }
 
-  async publish(images: readonly BuiltImage[], reference: string): Promise<PublishResult> {
-    return publishImages(images, reference);
+  async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
+    return publishImages(images, reference, undefined, options);
   }
 
   async close(): Promise<void> {}

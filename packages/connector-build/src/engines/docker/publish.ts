@@ -2,7 +2,9 @@ import { platformArchitecture, splitImageReference } from "@airbyte-ci/base-imag
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { RegistryClient } from "../../registry/registry-client.ts";
 import { docker } from "./docker-client.ts";
-import type { BuiltImage, PublishResult } from "../engine.ts";
+import type { BuiltImage, PublishOptions, PublishResult } from "../engine.ts";
+import { annotatedOciManifest } from "./oci-annotations.ts";
+import { MEDIA_TYPES } from "../../registry/oci-types.ts";
 
 /** Splits `registry/repository:tag` for publishing; a digest or a missing tag is refused. */
 export function parsePublishReference(reference: string): { registry: string; repository: string; tag: string } {
@@ -16,9 +18,16 @@ export function parsePublishReference(reference: string): { registry: string; re
 /**
  * Publishes images built on the local Docker as one multi-platform index: each platform is pushed
  * as `<tag>-<arch>`, then the index is assembled under `<tag>` from the manifests the registry holds
- * (so `<tag>` appears only once every platform is there), and its digest is read back.
+ * (so `<tag>` appears only once every platform is there), and its digest is read back. With
+ * annotations, each pushed manifest is rewritten as an OCI manifest carrying them (same config and
+ * layer blobs) before the index, itself annotated, is assembled.
  */
-export async function publishImages(images: readonly BuiltImage[], reference: string, client = new RegistryClient()): Promise<PublishResult> {
+export async function publishImages(
+  images: readonly BuiltImage[],
+  reference: string,
+  client = new RegistryClient(),
+  options: PublishOptions = {},
+): Promise<PublishResult> {
   const target = parsePublishReference(reference);
   if (images.length === 0) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: no image to publish`);
   const repo = `${target.registry}/${target.repository}`;
@@ -35,13 +44,20 @@ export async function publishImages(images: readonly BuiltImage[], reference: st
         `publish ${reference}: push of ${platformTag} (${image.platform}) failed, nothing was published under ${target.tag}: ${lastLines(pushed.stderr || pushed.stdout, 3)}`,
       );
     }
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
-    if (!digest) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: could not read the digest of ${platformTag} from docker push`);
-    const manifest = await client.getManifest(`${repo}@${digest}`);
-    entries.push({ digest, size: manifest.size, mediaType: manifest.mediaType, platform: image.platform });
-    platformDigests[image.platform] = digest;
+    const pushedDigest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+    if (!pushedDigest) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: could not read the digest of ${platformTag} from docker push`);
+    let manifest = await client.getManifest(`${repo}@${pushedDigest}`);
+    const annotations = options.annotations?.platforms?.[image.platform];
+    if (annotations !== undefined && Object.keys(annotations).length > 0) {
+      if (manifest.kind !== "manifest") throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: docker push of ${platformTag} produced an index: expected one manifest`);
+      const annotated = annotatedOciManifest(manifest.manifest, annotations);
+      const annotatedDigest = await client.putManifest(repo, `${target.tag}-${platformArchitecture(image.platform)}`, annotated, MEDIA_TYPES.ociManifest);
+      manifest = await client.getManifest(`${repo}@${annotatedDigest}`);
+    }
+    entries.push({ digest: manifest.digest, size: manifest.size, mediaType: manifest.mediaType, platform: image.platform });
+    platformDigests[image.platform] = manifest.digest;
   }
-  await client.putIndex(repo, target.tag, entries, { format: "oci" });
+  await client.putIndex(repo, target.tag, entries, { format: "oci", ...(options.annotations?.index ? { annotations: options.annotations.index } : {}) });
   // What the registry says the tag now is, not what we computed.
   const digest = await client.resolveDigest(`${repo}:${target.tag}`);
   return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };
