@@ -1,0 +1,3 @@
+from .source import SourceTicketsDeclarative
+
+__all__ = ["SourceTicketsDeclarative"]

@@ -1,0 +1,3 @@
+from .source import SourceTickets
+
+__all__ = ["SourceTickets"]
