@@ -95,6 +95,9 @@ describe("Docker engine (real daemon, BuildKit)", () => {
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
     const recipe = ImageRecipe.empty()
       .from(root.address)
+      // Secret values are not part of BuildKit's cache key: a nonce keeps another run's layer (same
+      // recipe, other secret) on this shared daemon from being reused.
+      .withEnvVariable("RUN_NONCE", `${Date.now()}-${process.pid}`)
       .withSecretVariable("INDEX_TOKEN", "index-token")
       .withExec(["sh", "-c", 'printf %s "$INDEX_TOKEN" | sha256sum | cut -d" " -f1 > /token.sha256']);
     const rendered = renderDockerfile(recipe);
