@@ -15,6 +15,9 @@ import {
 import { SUPPORTED_PLATFORMS, isPlatform, type Platform } from "./platform.ts";
 import { ImageRecipe, recipeSchema } from "./recipe.ts";
 import { sanityCheckSchema, type SanityCheck } from "./sanity-check.ts";
+import { formatZodIssues } from "./zod-issues.ts";
+
+export { formatZodIssues } from "./zod-issues.ts";
 
 const semverString = z.string().refine((v) => semver.valid(v) !== null && semver.clean(v) === v, {
   message: "must be a semantic version such as 1.2.3 or 1.3.0-rc.1",
@@ -150,14 +153,6 @@ export class BaseImageVersion {
   get publishedAddress(): string | undefined {
     return this.published ? formatImageAddress(this.published.address) : undefined;
   }
-}
-
-/** Formats zod issues as `where.path: message` lines. */
-export function formatZodIssues(error: z.ZodError, where: string): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-    return `${where}${path}: ${issue.message}`;
-  });
 }
 
 /** Result of validating catalog data: every problem at once, for editors and CI. */

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { z } from "zod";
+import { formatZodIssues } from "./zod-issues.ts";
 import { BaseImagesError } from "./errors.ts";
 import { formatImageAddress, parseImageAddress } from "./image-address.ts";
 
@@ -91,9 +92,7 @@ export type RecipeOperationName = RecipeOperation["op"];
 export const recipeSchema = z.array(recipeOperationSchema);
 
 function formatIssues(error: z.ZodError, where: string): string {
-  return error.issues
-    .map((issue) => `${where}${issue.path.length > 0 ? `[${issue.path.join("].[")}]` : ""}: ${issue.message}`)
-    .join("; ");
+  return formatZodIssues(error, where).join("; ");
 }
 
 function freezeOperation<T extends RecipeOperation>(op: T): T {

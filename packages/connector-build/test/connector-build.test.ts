@@ -76,8 +76,8 @@ describe("common Python build of the examples (real Docker)", () => {
     expect(install).toMatchObject({ cached: true });
     expect(code).toMatchObject({ cached: false });
     // and a dependency change does re-run the install
-    // A change no earlier run made (an identical one would find its install layer in the BuildKit cache).
-    writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="changed ${Date.now()}: `));
+    // A change no other build on this (shared) daemon can have made: the install layer cannot be cached.
+    writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="changed ${Date.now()} ${process.pid}: `));
     const third = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
     expect(third[0]?.platforms[0]?.cache?.steps.find((s) => s.operation === install?.operation)).toMatchObject({ cached: false });
   });

@@ -14,7 +14,7 @@
  * operation, the HTTP status and the registry's own error message, and what was expected.
  */
 import { TAG_PATTERN, type Platform } from "@airbyte-ci/base-images";
-import { z } from "zod";
+import { formatZodIssues } from "@airbyte-ci/base-images";
 import { ACCEPT_MANIFESTS, type FetchedManifest, type ImageConfig, type ImagePlatform, type IndexEntry, type PutIndexOptions } from "./oci-types.ts";
 import { assertWellFormedDigest, computeDigest, formatImagePlatform, indexRefusal, isWellFormedDigest, platformMatches } from "./platforms.ts";
 import { manifestKey, parseReference, parseRepository, tagKey, type ParsedReference } from "./references.ts";
@@ -214,7 +214,7 @@ export class RegistryClient {
     if (!parsed.success) {
       throw new RegistryError(
         "INVALID_MANIFEST",
-        `Registry ${repo.registry}: config blob ${digest} of ${repository} is not an image config (${z.prettifyError(parsed.error).replace(/\n/g, " ")}): expected JSON with "os" and "architecture"`,
+        `Registry ${repo.registry}: config blob ${digest} of ${repository} is not an image config (${formatZodIssues(parsed.error, "config").join("; ")}): expected JSON with "os" and "architecture"`,
         { registry: repo.registry },
       );
     }

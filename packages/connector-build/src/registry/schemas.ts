@@ -1,3 +1,4 @@
+import { formatZodIssues } from "@airbyte-ci/base-images";
 import { z } from "zod";
 import { ACCEPT_MANIFESTS, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, type FetchedManifest, type ImageIndex, type ImageManifest } from "./oci-types.ts";
 import { RegistryError } from "./registry-error.ts";
@@ -59,12 +60,12 @@ export function parseManifest(
   if (INDEX_MEDIA_TYPES.includes(mediaType)) {
     const parsed = imageIndexSchema.safeParse(json);
     if (parsed.success) return { ...base, kind: "index", manifest: parsed.data as unknown as ImageIndex };
-    throw malformed(where, mediaType, z.prettifyError(parsed.error));
+    throw malformed(where, mediaType, formatZodIssues(parsed.error, mediaType).join("; "));
   }
   if (MANIFEST_MEDIA_TYPES.includes(mediaType)) {
     const parsed = imageManifestSchema.safeParse(json);
     if (parsed.success) return { ...base, kind: "manifest", manifest: parsed.data as unknown as ImageManifest };
-    throw malformed(where, mediaType, z.prettifyError(parsed.error));
+    throw malformed(where, mediaType, formatZodIssues(parsed.error, mediaType).join("; "));
   }
   throw new RegistryError(
     "INVALID_MANIFEST",

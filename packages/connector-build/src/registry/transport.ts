@@ -1,4 +1,5 @@
-import { z } from "zod";
+import { formatZodIssues } from "@airbyte-ci/base-images";
+import type { z } from "zod";
 import {
   canonicalRegistryHost,
   isLoopbackHost,
@@ -328,7 +329,7 @@ export class RegistryTransport {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new RegistryError("INVALID_MANIFEST", `Registry ${registry}: GET ${url} returned malformed ${what}: ${z.prettifyError(parsed.error).replace(/\n/g, " ")}`, {
+      throw new RegistryError("INVALID_MANIFEST", `Registry ${registry}: GET ${url} returned malformed ${what}: ${formatZodIssues(parsed.error, what).join("; ")}`, {
         registry,
         url,
       });
