@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,6 +58,12 @@ export interface PublishedPackage {
   readonly files: TarballEntry[];
 }
 
+/** The part of `changeset status --output <file>` the rehearsal reads. */
+export interface ReleasePlan {
+  readonly changesets: { id: string; summary: string; releases: { name: string; type: string }[] }[];
+  readonly releases: { name: string; type: string; oldVersion: string; newVersion: string }[];
+}
+
 export interface RehearsalResult {
   readonly registryUrl: string;
   /** Seconds per step, in order. */
@@ -65,6 +71,8 @@ export interface RehearsalResult {
   /** The real repository's package versions and changesets, before and after: must not move. */
   readonly realTree: { before: string; after: string };
   readonly copy: {
+    /** `changeset status --output` before the release: what changesets planned. */
+    readonly plan: ReleasePlan;
     readonly changesetsBefore: string[];
     readonly changesetsAfter: string[];
     readonly versions: Record<PublishedName, string>;
@@ -97,6 +105,20 @@ export interface RehearsalResult {
     readonly spec: RunResult;
     readonly imageConfig: { Env?: string[]; Labels?: Record<string, string> };
   };
+}
+
+/**
+ * Where the stranger's project goes: /dev/shm when it is a writable tmpfs, else the temporary folder.
+ * Its node_modules is 200 MB of files npm copied (not links); on a disk mounted with `discard`, as
+ * here, deleting them blocked for up to a minute on a busy machine, in RAM it takes no time.
+ */
+function strangerParent(): string {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
 }
 
 function readJson<T>(path: string): T {
@@ -152,7 +174,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
 
   const work = mkdtempSync(join(tmpdir(), "airbyte-ci-release-rehearsal-"));
   const copyDir = join(work, "repo");
-  const strangerDir = join(work, "stranger");
+  const strangerDir = join(strangerParent(), `airbyte-ci-release-rehearsal-stranger-${randomBytes(4).toString("hex")}`);
   const image = `release-rehearsal/source-hello:0.1.0-r${randomBytes(4).toString("hex")}`;
   const [imageRepository, imageTag] = image.split(":") as [string, string];
   const before = fingerprint(repoRoot);
@@ -168,6 +190,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       run("pnpm", ["install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"], { cwd: copyDir }),
     );
     const changesetsBefore = changesetFiles(copyDir);
+    const planFile = join(work, "release-plan.json");
+    await step("changeset status (the release plan)", () => run("pnpm", ["exec", "changeset", "status", "--output", planFile], { cwd: copyDir }));
+    const plan = readJson<ReleasePlan>(planFile);
     // The maintainer's CI writes the token line; the registry comes from the environment, as
     // changesets reads it (npm_config_registry), so no file of the repository names it.
     const userconfig = join(work, "maintainer.npmrc");
@@ -278,7 +303,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       registryUrl,
       timings,
       realTree: { before, after: fingerprint(repoRoot) },
-      copy: { changesetsBefore, changesetsAfter: changesetFiles(copyDir), versions, changelogs, tags },
+      copy: { plan, changesetsBefore, changesetsAfter: changesetFiles(copyDir), versions, changelogs, tags },
       release,
       published,
       stranger: {
@@ -308,14 +333,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     let cleaning = performance.now();
     await registry?.stop();
     log(`[rehearsal] stopped Verdaccio: ${since(cleaning)}`);
-    if (options.keep) log(`[rehearsal] kept ${work} and ${image}`);
+    if (options.keep) log(`[rehearsal] kept ${work}, ${strangerDir} and ${image}`);
     else {
       cleaning = performance.now();
       if (imageBuilt) await run(DOCKER, ["image", "rm", image], { cwd: tmpdir(), allowFailure: true });
       log(`[rehearsal] removed the image: ${since(cleaning)}`);
       cleaning = performance.now();
       rmSync(work, { recursive: true, force: true });
-      log(`[rehearsal] removed ${work}: ${since(cleaning)}`);
+      rmSync(strangerDir, { recursive: true, force: true });
+      log(`[rehearsal] removed ${work} and ${strangerDir}: ${since(cleaning)}`);
     }
   }
 }

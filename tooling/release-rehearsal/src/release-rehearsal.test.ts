@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import semver from "semver";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PUBLISHED, REPO_ROOT, rehearse, type PublishedName, type RehearsalResult } from "./rehearsal.ts";
 
@@ -12,8 +13,12 @@ beforeAll(async () => {
 }, 600_000);
 
 const NAMES = Object.keys(PUBLISHED) as PublishedName[];
-/** This wave's first real version: every package gets a minor changeset on top of 0.0.0. */
-const FIRST_VERSION = "0.1.0";
+
+/** The version the release plan gives a package (its current one when no changeset names it). */
+function plannedVersion(name: string): string {
+  const planned = result.copy.plan.releases.find((release) => release.name === name);
+  return planned?.newVersion ?? JSON.parse(readFileSync(join(REPO_ROOT, PUBLISHED[name as PublishedName], "package.json"), "utf8")).version;
+}
 
 /** Anything that is not for a user of the package: tests, fixtures, benchmarks, build and test configs. */
 const DEV_ONLY = [
@@ -38,26 +43,40 @@ function tarballManifest(name: PublishedName): Record<string, unknown> & { depen
 }
 
 describe("pnpm release in a copy of the repository", () => {
-  it("applies the pending changesets: 0.1.0 and a CHANGELOG.md per package, changesets consumed", () => {
-    expect(result.copy.changesetsBefore.length).toBeGreaterThanOrEqual(NAMES.length);
+  it("plans a first release at 0.1.0 (a minor on 0.0.0), a minor or patch after that", () => {
+    for (const name of NAMES) {
+      const planned = result.copy.plan.releases.find((release) => release.name === name);
+      expect(planned, `${name} has no pending changeset`).toBeDefined();
+      if (planned?.oldVersion === "0.0.0") expect(planned.newVersion).toBe("0.1.0");
+      else expect(semver.gt(planned?.newVersion ?? "0.0.0", planned?.oldVersion ?? "0.0.0")).toBe(true);
+    }
+  });
+
+  it("applies the pending changesets: versions, a CHANGELOG.md per package with each changeset, changesets consumed", () => {
+    expect(result.copy.changesetsBefore.length).toBeGreaterThan(0);
     expect(result.copy.changesetsAfter).toEqual([]);
     for (const name of NAMES) {
-      expect(result.copy.versions[name]).toBe(FIRST_VERSION);
+      const version = plannedVersion(name);
+      expect(result.copy.versions[name]).toBe(version);
       const changelog = result.copy.changelogs[name];
-      expect(changelog).toMatch(new RegExp(`^# ${name}\\n\\n## ${FIRST_VERSION.replaceAll(".", "\\.")}\\n\\n### Minor Changes`));
-      // The wave's changeset of each package ends up in its own changelog.
-      expect(changelog).toContain("First public release");
+      expect(changelog).toMatch(new RegExp(`^# ${name}\\n\\n## ${version.replaceAll(".", "\\.")}\\n\\n### (Major|Minor|Patch) Changes`));
+      const newest = changelog.split(/^## /m)[1] ?? "";
+      for (const changeset of result.copy.plan.changesets) {
+        if (!changeset.releases.some((release) => release.name === name)) continue;
+        expect(newest, `${name}: changeset ${changeset.id}`).toContain(changeset.summary.split("\n")[0]);
+      }
     }
-    expect(result.copy.changelogs["@airbyte-ci/connector-build"]).toContain("@airbyte-ci/hooks@0.1.0");
+    // A package whose sibling is released says so.
+    expect(result.copy.changelogs["@airbyte-ci/connector-build"]).toContain(`@airbyte-ci/hooks@${plannedVersion("@airbyte-ci/hooks")}`);
   });
 
   it("publishes all three packages to the loopback registry and tags the copy", () => {
     expect(result.release.stdout).toMatch(/packages published successfully/);
     for (const name of NAMES) {
-      expect(result.published[name].version).toBe(FIRST_VERSION);
+      expect(result.published[name].version).toBe(plannedVersion(name));
       expect(result.published[name].tarballUrl.startsWith(result.registryUrl)).toBe(true);
     }
-    expect(result.copy.tags).toEqual(NAMES.map((name) => `${name}@${FIRST_VERSION}`).sort());
+    expect(result.copy.tags).toEqual(NAMES.map((name) => `${name}@${plannedVersion(name)}`).sort());
   });
 
   it("never touches the real tree", () => {
@@ -67,17 +86,17 @@ describe("pnpm release in a copy of the repository", () => {
 });
 
 describe.each(NAMES)("what %s promises", (name) => {
-  it("depends on its siblings by real ranges: workspace:^ rewritten to ^0.1.0", () => {
-    for (const manifest of [result.published[name].manifest, tarballManifest(name)]) {
-      expect(JSON.stringify(manifest)).not.toContain("workspace:");
-      for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
-        if (dependency.startsWith("@airbyte-ci/")) expect(range, dependency).toBe(`^${FIRST_VERSION}`);
-      }
-    }
+  it("depends on its siblings by real ranges: workspace:^ rewritten to ^<published version>", () => {
     const workspaceDeps = Object.entries(
       JSON.parse(readFileSync(join(REPO_ROOT, PUBLISHED[name], "package.json"), "utf8")).dependencies as Record<string, string>,
     ).filter(([, range]) => range.startsWith("workspace:"));
-    for (const [dependency] of workspaceDeps) expect(result.published[name].manifest.dependencies?.[dependency]).toBe(`^${FIRST_VERSION}`);
+    expect(workspaceDeps.length).toBe(name === "@airbyte-ci/base-images" ? 0 : name === "@airbyte-ci/hooks" ? 1 : 2);
+    for (const manifest of [result.published[name].manifest, tarballManifest(name)]) {
+      expect(JSON.stringify(manifest)).not.toContain("workspace:");
+      for (const [dependency] of workspaceDeps) {
+        expect(manifest.dependencies?.[dependency], dependency).toBe(`^${result.published[dependency as PublishedName].version}`);
+      }
+    }
   });
 
   it("declares license, engines, repository with its directory, and files", () => {
@@ -128,11 +147,11 @@ describe.each(NAMES)("what %s promises", (name) => {
 });
 
 describe("a stranger's npm project", () => {
-  it("installs @airbyte-ci/connector-build and @airbyte-ci/hooks 0.1.0 with plain npm, from the loopback registry", () => {
+  it("installs @airbyte-ci/connector-build and @airbyte-ci/hooks with plain npm, from the loopback registry", () => {
     expect(result.stranger.install.exitCode).toBe(0);
     expect(result.stranger.hasPnpmFiles).toBe(false);
     for (const name of NAMES) {
-      expect(result.stranger.installedVersions[name]).toBe(FIRST_VERSION);
+      expect(result.stranger.installedVersions[name]).toBe(result.published[name].version);
       expect(result.stranger.resolvedTarballs[name]).toBe(result.published[name].tarballUrl);
     }
     expect(Object.keys(result.stranger.manifest.dependencies ?? {}).sort()).toEqual(["@airbyte-ci/connector-build", "@airbyte-ci/hooks", "typescript"]);
