@@ -261,10 +261,10 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     writeFileSync(join(strangerDir, "tsconfig.json"), TSCONFIG);
     writeFileSync(join(strangerDir, "tsconfig.broken.json"), TSCONFIG_BROKEN);
     const typecheck = await step("tsc --noEmit (stranger's hooks)", () =>
-      run("npx", ["--no", "--", "tsc", "--noEmit", "-p", "tsconfig.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
+      run(join(strangerDir, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
     );
     const brokenTypecheck = await step("tsc --noEmit (a hook returning a number)", () =>
-      run("npx", ["--no", "--", "tsc", "--noEmit", "-p", "tsconfig.broken.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
+      run(join(strangerDir, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.broken.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
     );
 
     mkdirSync(join(strangerDir, "readme-examples"));
@@ -281,7 +281,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       run("npm", ["install", "--save-dev", "@types/node", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: strangerDir }),
     );
     const readmeTypecheck = await step("tsc --noEmit (the READMEs' examples)", () =>
-      run("npx", ["--no", "--", "tsc", "--noEmit", "-p", "tsconfig.readme.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
+      run(join(strangerDir, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.readme.json", "--pretty", "false"], { cwd: strangerDir, allowFailure: true }),
     );
 
     const bumpBase = await step("npx connector-build bump-base --to 1.0.0", () =>
@@ -339,8 +339,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (imageBuilt) await run(DOCKER, ["image", "rm", image], { cwd: tmpdir(), allowFailure: true });
       log(`[rehearsal] removed the image: ${since(cleaning)}`);
       cleaning = performance.now();
-      rmSync(work, { recursive: true, force: true });
-      rmSync(strangerDir, { recursive: true, force: true });
+      // rm(1) unlinks the ~50,000 files of two node_modules several times faster than fs.rmSync.
+      const removed = await run("rm", ["-rf", "--", work, strangerDir], { cwd: tmpdir(), allowFailure: true });
+      if (removed.exitCode !== 0) {
+        for (const dir of [work, strangerDir]) rmSync(dir, { recursive: true, force: true });
+      }
       log(`[rehearsal] removed ${work} and ${strangerDir}: ${since(cleaning)}`);
     }
   }

@@ -9,6 +9,10 @@ import { PUBLISHED, REPO_ROOT, rehearse, type PublishedName, type RehearsalResul
 let result: RehearsalResult;
 beforeAll(async () => {
   result = await rehearse();
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  for (const { name, version, tarballBytes, files } of Object.values(result.published)) {
+    console.log(`${name}@${version}: ${kib(tarballBytes)} packed, ${kib(files.reduce((sum, file) => sum + file.size, 0))} unpacked, ${files.length} files`);
+  }
   console.log(result.timings.map(({ step, seconds }) => `${String(seconds).padStart(6)} s  ${step}`).join("\n"));
 }, 600_000);
 
