@@ -281,7 +281,17 @@ clear_stale_cni_rules() {
 }
 
 running_image="$("$DOCKER" inspect -f '{{if .State.Running}}{{.Config.Image}}{{end}}' "$NAME" 2>/dev/null || true)"
-if [ "$running_image" = "$IMAGE" ] && session_ok; then
+answering=false
+if [ "$running_image" = "$IMAGE" ]; then
+  # Other processes may be using this engine: on a busy machine give it three chances before
+  # replacing it.
+  for attempt in 1 2 3; do
+    if session_ok; then answering=true; break; fi
+    log "engine $NAME did not answer (attempt $attempt of 3, see $CACHE/logs/probe.log)"
+    sleep 2
+  done
+fi
+if [ "$answering" = true ]; then
   log "engine $NAME answers on $RUNNER_HOST"
 else
   started=$(date +%s.%N)
