@@ -87,7 +87,7 @@ build_binaries() {
     CGO_ENABLED=0 GOSUMDB=off GOPROXY="${GOPROXY:-https://proxy.golang.org}"
   # GOSUMDB=off: sum.golang.org is unreachable here. The module zips still come from the proxy, and
   # every dependency is checked against the go.sum of the dagger module itself.
-  log "Go build of dagger $VERSION (log: $out); about 15-25 min on 2 cores when nothing is cached"
+  log "Go build of dagger $VERSION (log: $out); 14 min measured on 2 busy shared cores with empty caches"
   src="$(module_dir "github.com/dagger/dagger@$VERSION" "$out")" || exit 1
   sdk="$(module_dir "dagger.io/dagger@$VERSION" "$out")" || exit 1
 
@@ -322,6 +322,10 @@ else
   done
   session_ok || { "$DOCKER" logs --tail 30 "$NAME" >&2 2>&1 || true; die "the CLI cannot open a session on $RUNNER_HOST after 120 s (see $CACHE/logs/probe.log, docker logs $NAME)"; }
   log "engine started and answering in $(since "$started")"
+  # Earlier images of this version (other inputs) are no longer needed once this one answers.
+  for old in $("$DOCKER" images --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" | grep -F "$IMAGE_REPO:$VERSION-" | grep -vxF "$IMAGE"); do
+    if "$DOCKER" rmi "$old" >/dev/null 2>&1; then log "removed the superseded image $old"; fi
+  done
 fi
 
 log "ready in $(since "$START_ALL")"
