@@ -8,7 +8,7 @@
 #   4. a wait until the CLI opens a session on it.
 # stdout carries only `export` lines, so a shell is prepared with:
 #   eval "$(bash scripts/env/dagger-engine.sh)"
-# Logs go to stderr and to $DAGGER_ENGINE_CACHE/logs. A second run takes a second or two.
+# Logs go to stderr and to /var/cache/airbyte-ci/dagger-<version>/logs. A second run takes about a second.
 #
 # Environment (all optional):
 #   DAGGER_ENGINE_VERSION    engine and CLI version (default v0.21.8, see "Version" in docs/dagger-engine.md)
@@ -17,11 +17,14 @@
 #                            filesystem and logs
 #   DAGGER_ENGINE_BUILD_ONLY 1: build the binaries and the image, start nothing, print nothing
 #   DAGGER_ENGINE_IPTABLES   nft|legacy; default: the backend holding dockerd's rules
+#   GO                       the go command (default /usr/local/go/bin/go; the module needs Go >= 1.26.1,
+#                            newer than Debian bookworm's golang)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/scripts/env/dagger-engine"
 DOCKER=/usr/bin/docker
+GO="${GO:-/usr/local/go/bin/go}"
 
 VERSION="${DAGGER_ENGINE_VERSION:-v0.21.8}"
 CACHE_BASE="${DAGGER_ENGINE_CACHE_BASE:-/var/cache/airbyte-ci}"
@@ -48,7 +51,7 @@ case "$VERSION" in
   *) printf '[dagger-engine] error: DAGGER_ENGINE_VERSION=%s: expected a release tag like v0.21.8\n' "$VERSION" >&2; exit 2 ;;
 esac
 [ "$(id -u)" = 0 ] || die "builds into $CACHE_BASE and runs a privileged container: run it as root"
-for tool in /usr/local/go/bin/go:go "$DOCKER":docker.io /usr/bin/mmdebstrap:mmdebstrap /usr/bin/flock:util-linux /usr/bin/sha256sum:coreutils; do
+for tool in "$GO":"Go >= 1.26.1 from go.dev" "$DOCKER":docker.io /usr/bin/mmdebstrap:mmdebstrap /usr/bin/flock:util-linux /usr/bin/sha256sum:coreutils; do
   [ -x "${tool%%:*}" ] || die "missing ${tool%%:*} (${tool#*:})"
 done
 "$DOCKER" info >/dev/null 2>&1 || die "dockerd does not answer: run scripts/env/setup.sh first"
@@ -69,7 +72,7 @@ BINARIES=(dagger dagger-engine dagger-init dnsname)
 # Downloads module@version into the module cache and prints its directory.
 module_dir() {
   local json dir
-  json="$(cd / && /usr/local/go/bin/go mod download -json "$1" 2>>"$2")" || true
+  json="$(cd / && "$GO" mod download -json "$1" 2>>"$2")" || true
   dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   if [ -z "$dir" ] || [ ! -d "$dir" ]; then
     printf '%s\n' "$json" >>"$2"
@@ -105,7 +108,7 @@ build_binaries() {
   # reports it unavailable).
   (
     cd "$work"
-    /usr/local/go/bin/go mod edit \
+    "$GO" mod edit \
       -replace "dagger.io/dagger=$sdk" \
       -replace "github.com/dagger/dagger/engine/distconsts=$CACHE/go-$go_hash/distconsts" \
       -replace "github.com/vito/tuist=$CACHE/go-$go_hash/tuist" \
@@ -122,7 +125,7 @@ build_binaries() {
   for pkg in cmd/dagger:dagger cmd/engine:dagger-engine cmd/init:dagger-init cmd/dnsname:dnsname; do
     name="${pkg#*:}"
     t=$(date +%s.%N)
-    (cd "$work" && /usr/local/go/bin/go build -trimpath -tags dfexcludepatterns,dfparents -ldflags "$ldflags" \
+    (cd "$work" && "$GO" build -trimpath -tags dfexcludepatterns,dfparents -ldflags "$ldflags" \
       -o "$BIN.tmp/$name" "./${pkg%%:*}") >>"$out" 2>&1 \
       || die "go build ./${pkg%%:*} failed: $(grep -v '^go: downloading' "$out" | tail -3 | tr '\n' ' ') (see $out)"
     log "built $name in $(since "$t")"
