@@ -10,6 +10,17 @@ export CONNECTOR_BUILD_LOCAL_CATALOG="${CONNECTOR_BUILD_LOCAL_CATALOG:-$ROOT/.lo
 
 bash scripts/env/setup.sh
 
+# Opt-in: the local Dagger engine (docs/dagger-engine.md), built once per machine and started when it
+# does not answer (about 1 s when it does). Its environment goes to a file rather than this shell's
+# environment, because a runner host in the environment makes `--engine auto` pick Dagger:
+#   . .local/dagger-engine.env   (two export lines)
+if [ "${AIRBYTE_CI_DAGGER_ENGINE:-0}" = 1 ]; then
+  echo "[bootstrap] the local Dagger engine (AIRBYTE_CI_DAGGER_ENGINE=1)" >&2
+  mkdir -p .local
+  bash scripts/env/dagger-engine.sh >.local/dagger-engine.env.tmp
+  mv .local/dagger-engine.env.tmp .local/dagger-engine.env
+fi
+
 if ! command -v pnpm >/dev/null 2>&1; then
   echo "[bootstrap] installing pnpm with npm (corepack cannot be used here)" >&2
   npm install -g pnpm@9.15.9 >/dev/null 2>&1 || { echo "[bootstrap] error: npm install -g pnpm@9.15.9 failed" >&2; exit 1; }
