@@ -2,7 +2,8 @@
 // poetry.lock) are built from their metadata by the CLI on the local catalog's latest published
 // base, then answer spec, check, discover and read against the tickets API served on loopback
 // (the containers use the host network to reach it).
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,11 +27,14 @@ afterAll(async () => {
   await api?.close();
 });
 
-/** Runs the connector image with the host network, the config/catalog/state files mounted at /data. */
-function runConnector(image: string, argv: string[], files: Record<string, unknown> = {}): Message[] {
+/**
+ * Runs the connector image with the host network, the config/catalog/state files mounted at /data.
+ * Asynchronous on purpose: the API answers from this same process.
+ */
+async function runConnector(image: string, argv: string[], files: Record<string, unknown> = {}): Promise<Message[]> {
   const dir = mkdtempSync(join(work, "run-"));
   for (const [name, value] of Object.entries(files)) writeFileSync(join(dir, name), JSON.stringify(value));
-  const out = execFileSync(DOCKER, ["run", "--rm", "--network", "host", "-v", `${dir}:/data:ro`, image, ...argv], { maxBuffer: 64 << 20 }).toString();
+  const { stdout: out } = await promisify(execFile)(DOCKER, ["run", "--rm", "--network", "host", "-v", `${dir}:/data:ro`, image, ...argv], { maxBuffer: 64 << 20, timeout: 300_000 });
   return out
     .split("\n")
     .filter((l) => l.startsWith("{"))
@@ -64,29 +68,29 @@ for (const example of ["source-tickets", "source-tickets-declarative"] as const)
       image = `airbyte/${example}:${tag}`;
     }, 900_000);
 
-    it("answers spec with its connection specification", () => {
-      const [spec] = runConnector(image, ["spec"]).filter((m) => m.type === "SPEC");
+    it("answers spec with its connection specification", async () => {
+      const [spec] = (await runConnector(image, ["spec"])).filter((m) => m.type === "SPEC");
       expect(spec).toBeDefined();
       expect(JSON.stringify(spec)).toContain('"api_token"');
     });
 
-    it("check succeeds with the right token and FAILS with a wrong one", () => {
-      const ok = runConnector(image, ["check", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: api.token } });
+    it("check succeeds with the right token and FAILS with a wrong one", async () => {
+      const ok = await runConnector(image, ["check", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: api.token } });
       expect(ok.find((m) => m.type === "CONNECTION_STATUS")?.connectionStatus?.status).toBe("SUCCEEDED");
-      const bad = runConnector(image, ["check", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: "wrong" } });
+      const bad = await runConnector(image, ["check", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: "wrong" } });
       expect(bad.find((m) => m.type === "CONNECTION_STATUS")?.connectionStatus?.status).toBe("FAILED");
     });
 
-    it("discovers both streams", () => {
-      const [catalog] = runConnector(image, ["discover", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: api.token } }).filter((m) => m.type === "CATALOG");
+    it("discovers both streams", async () => {
+      const [catalog] = (await runConnector(image, ["discover", "--config", "/data/config.json"], { "config.json": { api_url: api.url, api_token: api.token } })).filter((m) => m.type === "CATALOG");
       expect(catalog?.catalog?.streams.map((s) => s.name).sort()).toEqual(["tickets", "users"]);
     });
 
-    it("reads every page, emits the cursor in STATE, and reads incrementally from a state", () => {
+    it("reads every page, emits the cursor in STATE, and reads incrementally from a state", async () => {
       const config = { api_url: api.url, api_token: api.token, start_date: "2024-01-01T00:00:00Z", page_size: 3 };
       const catalog = catalogOf([{ name: "tickets" }, { name: "users" }]);
       const before = api.requests.length;
-      const full = runConnector(image, ["read", "--config", "/data/config.json", "--catalog", "/data/catalog.json"], { "config.json": config, "catalog.json": catalog });
+      const full = await runConnector(image, ["read", "--config", "/data/config.json", "--catalog", "/data/catalog.json"], { "config.json": config, "catalog.json": catalog });
       const ids = (stream: string, messages: Message[]) => messages.filter((m) => m.type === "RECORD" && m.record?.stream === stream).map((m) => m.record?.data["id"]);
       expect(ids("tickets", full)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(ids("users", full)).toEqual([1, 2, 3]);
@@ -98,7 +102,7 @@ for (const example of ["source-tickets", "source-tickets-declarative"] as const)
       expect(states.at(-1)?.state?.stream?.stream_state["updated_at"]).toBe("2024-01-07T12:00:00Z");
 
       const state = [{ type: "STREAM", stream: { stream_descriptor: { name: "tickets" }, stream_state: { updated_at: "2024-01-05T12:00:00Z" } } }];
-      const incremental = runConnector(image, ["read", "--config", "/data/config.json", "--catalog", "/data/catalog.json", "--state", "/data/state.json"], {
+      const incremental = await runConnector(image, ["read", "--config", "/data/config.json", "--catalog", "/data/catalog.json", "--state", "/data/state.json"], {
         "config.json": config,
         "catalog.json": catalogOf([{ name: "tickets" }]),
         "state.json": state,
