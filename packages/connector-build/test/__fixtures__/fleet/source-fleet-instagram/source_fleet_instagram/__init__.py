@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetInstagram
+
+__all__ = ["SourceSourceFleetInstagram"]

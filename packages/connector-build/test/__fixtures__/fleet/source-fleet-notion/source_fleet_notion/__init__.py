@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetNotion
+
+__all__ = ["SourceSourceFleetNotion"]

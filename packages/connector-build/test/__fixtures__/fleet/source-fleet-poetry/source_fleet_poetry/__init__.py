@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetPoetry
+
+__all__ = ["SourceSourceFleetPoetry"]

@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetPostgresIsh
+
+__all__ = ["SourceSourceFleetPostgresIsh"]

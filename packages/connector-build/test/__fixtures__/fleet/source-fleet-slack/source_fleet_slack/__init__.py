@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetSlack
+
+__all__ = ["SourceSourceFleetSlack"]

@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetTwilio
+
+__all__ = ["SourceSourceFleetTwilio"]

@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetUpgrade
+
+__all__ = ["SourceSourceFleetUpgrade"]

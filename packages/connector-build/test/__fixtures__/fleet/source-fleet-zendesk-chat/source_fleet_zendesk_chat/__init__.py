@@ -1,0 +1,3 @@
+from .source import SourceSourceFleetZendeskChat
+
+__all__ = ["SourceSourceFleetZendeskChat"]
