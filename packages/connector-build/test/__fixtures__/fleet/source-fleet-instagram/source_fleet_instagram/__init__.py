@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetInstagram
+from .source import SourceFleetInstagram
 
-__all__ = ["SourceSourceFleetInstagram"]
+__all__ = ["SourceFleetInstagram"]

@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetInstagram:
+class SourceFleetInstagram:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetInstagram:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetInstagram().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetInstagram().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

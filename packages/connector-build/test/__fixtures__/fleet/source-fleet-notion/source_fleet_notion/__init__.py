@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetNotion
+from .source import SourceFleetNotion
 
-__all__ = ["SourceSourceFleetNotion"]
+__all__ = ["SourceFleetNotion"]

@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetNotion:
+class SourceFleetNotion:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetNotion:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetNotion().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetNotion().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

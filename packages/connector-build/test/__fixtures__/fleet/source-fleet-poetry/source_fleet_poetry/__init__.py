@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetPoetry
+from .source import SourceFleetPoetry
 
-__all__ = ["SourceSourceFleetPoetry"]
+__all__ = ["SourceFleetPoetry"]

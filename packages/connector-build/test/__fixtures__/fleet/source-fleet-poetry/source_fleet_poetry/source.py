@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetPoetry:
+class SourceFleetPoetry:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetPoetry:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetPoetry().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetPoetry().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetPostgresIsh
+from .source import SourceFleetPostgresIsh
 
-__all__ = ["SourceSourceFleetPostgresIsh"]
+__all__ = ["SourceFleetPostgresIsh"]

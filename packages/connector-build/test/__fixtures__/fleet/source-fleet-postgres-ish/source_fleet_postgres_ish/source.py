@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetPostgresIsh:
+class SourceFleetPostgresIsh:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetPostgresIsh:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetPostgresIsh().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetPostgresIsh().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetSlack
+from .source import SourceFleetSlack
 
-__all__ = ["SourceSourceFleetSlack"]
+__all__ = ["SourceFleetSlack"]

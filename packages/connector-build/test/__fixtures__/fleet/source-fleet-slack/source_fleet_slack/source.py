@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetSlack:
+class SourceFleetSlack:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetSlack:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetSlack().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetSlack().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

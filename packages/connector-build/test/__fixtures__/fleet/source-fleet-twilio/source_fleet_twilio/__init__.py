@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetTwilio
+from .source import SourceFleetTwilio
 
-__all__ = ["SourceSourceFleetTwilio"]
+__all__ = ["SourceFleetTwilio"]

@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetTwilio:
+class SourceFleetTwilio:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetTwilio:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetTwilio().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetTwilio().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetUpgrade
+from .source import SourceFleetUpgrade
 
-__all__ = ["SourceSourceFleetUpgrade"]
+__all__ = ["SourceFleetUpgrade"]

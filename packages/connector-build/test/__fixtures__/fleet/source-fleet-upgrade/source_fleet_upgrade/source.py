@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetUpgrade:
+class SourceFleetUpgrade:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetUpgrade:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetUpgrade().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetUpgrade().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)

@@ -1,3 +1,3 @@
-from .source import SourceSourceFleetZendeskChat
+from .source import SourceFleetZendeskChat
 
-__all__ = ["SourceSourceFleetZendeskChat"]
+__all__ = ["SourceFleetZendeskChat"]

@@ -4,7 +4,7 @@ import json
 import sys
 
 
-class SourceSourceFleetZendeskChat:
+class SourceFleetZendeskChat:
     def spec(self):
         return {
             "type": "SPEC",
@@ -22,7 +22,7 @@ class SourceSourceFleetZendeskChat:
 
 def run(args):
     if args[:1] == ["spec"]:
-        sys.stdout.write(json.dumps(SourceSourceFleetZendeskChat().spec()) + "\n")
+        sys.stdout.write(json.dumps(SourceFleetZendeskChat().spec()) + "\n")
         return
     sys.stderr.write(f"unsupported command {args!r}\n")
     sys.exit(2)
