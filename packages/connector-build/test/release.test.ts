@@ -163,7 +163,7 @@ describe("bump-base", () => {
     const before = readFileSync(path, "utf8");
     const dry = await runCli(["bump-base", dir, "--catalog", catalog.path, "--dry-run"]);
     expect(dry.exitCode).toBe(0);
-    expect(dry.stdout).toMatch(/^--- a\/.*metadata\.yaml\n\+\+\+ b\/.*\n@@ /);
+    expect(dry.stdout).toMatch(/^diff --git a\/.*metadata\.yaml b\/.*\n--- a\/.*metadata\.yaml\n\+\+\+ b\/.*\n@@ /);
     expect(dry.stdout).toContain(`+    baseImage: ${catalog.repository}:1.0.1@sha256:${"1".repeat(64)}`);
     expect(readFileSync(path, "utf8")).toBe(before);
     const real = await runCli(["bump-base", dir, "--catalog", catalog.path]);

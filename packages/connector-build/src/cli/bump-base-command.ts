@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { findConnectors } from "../connector/discover.ts";
-import { unifiedDiff } from "../shared/text-diff.ts";
+import { filePatch } from "../shared/text-diff.ts";
 
-export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?: string; catalog?: string; dryRun?: boolean }): Promise<void> {
+export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?: string; catalog?: string; dryRun?: boolean; force?: boolean }): Promise<void> {
   if (opts.all && dirs.length > 0) throw new ConnectorBuildError("USAGE", "bump-base: give connector folders or --all <repo-root>, not both");
   const targets = opts.all ? (await findConnectors(opts.all)).connectors.map((c) => c.dir) : dirs;
   if (targets.length === 0) throw new ConnectorBuildError("USAGE", "bump-base: no connector given: expected <connector-dir>... or --all <repo-root>");
@@ -21,12 +21,18 @@ export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?:
   for (const dir of targets) {
     const path = join(dir, "metadata.yaml");
     if (!existsSync(path)) throw new ConnectorBuildError("INVALID_METADATA", `${path} does not exist: expected a connector folder holding metadata.yaml`);
+    if (existsSync(join(dir, "Dockerfile")) && !opts.force) {
+      throw new ConnectorBuildError(
+        "USAGE",
+        `bump-base: ${join(dir, "Dockerfile")} exists: the connector is still built from its Dockerfile, and setting baseImage would skip every check a migration makes: run connector-build migrate ${dir} (or pass --force to set baseImage anyway)`,
+      );
+    }
     const before = readFileSync(path, "utf8");
     const after = setBaseImageInYaml(before, address, path);
     if (after !== before) edits.push({ path, before, after });
   }
   for (const edit of edits) {
-    if (opts.dryRun) process.stdout.write(unifiedDiff(edit.before, edit.after, edit.path));
+    if (opts.dryRun) process.stdout.write(filePatch({ path: relative(process.cwd(), edit.path).split(sep).join("/"), before: edit.before, after: edit.after }));
     else writeFileAtomic(edit.path, edit.after);
   }
   process.stderr.write(`${opts.dryRun ? "would update" : "updated"} ${edits.length} of ${targets.length} connector(s) to ${address}\n`);

@@ -146,15 +146,25 @@ function buildProgram(outcome: Outcome): Command {
     .option("--to <version>", "version to move to (default: the latest non-prerelease published version)")
     .addOption(catalogOption())
     .option("--dry-run", "print the diff and change nothing")
+    .option("--force", "set baseImage even on a connector that still has a Dockerfile (connector-build migrate is the way to move those)")
     .action(async (dirs, opts) => (await import("./bump-base-command.ts")).bumpBaseCommand(dirs, opts));
   program
     .command("migrate")
     .description("move a Dockerfile-built connector to the common build: baseImage, build_customization.ts for what the common build does not do, Dockerfile deleted, patch version bumped; refuses with reasons what it cannot express")
-    .argument("<connector-dir>", "connector folder holding metadata.yaml and a Dockerfile")
+    .argument("[connector-dir]", "connector folder holding metadata.yaml and a Dockerfile")
+    .option("--all <repo-root>", "every connector analyze selects that still has a Dockerfile: one line each, then a summary")
+    .option("--language <languages>", "with --all: languages to select, comma-separated (default: python,low-code)")
+    .option("--support-level <levels>", "with --all: support levels to select, comma-separated (default: certified)")
     .addOption(catalogOption())
-    .option("--dry-run", "print the diff and change nothing")
-    .option("--json", "print the migration plan as JSON")
-    .action(async (dir, opts) => (await import("./migrate-command.ts")).migrateCommand(dir, opts));
+    .option("--dry-run", "print one patch (git apply / patch -p1) and change nothing; plans against the catalog's latest version even when unpublished")
+    .option("--no-verify", "skip the verification (build from the Dockerfile, build with the common build, compare) that runs when Docker is available")
+    .addOption(new Option("--engine <engine>", "engine verifying: docker (builds the Dockerfile too); auto uses Docker when present").choices(["auto", "docker", "dagger"]).default("auto"))
+    .option("--platform <platform>", "platform the verification builds", "linux/amd64")
+    .option("--before-from <image=address>", "replace a FROM image in the verification's Dockerfile build (repeatable), e.g. python:3.9-slim=127.0.0.1:5000/python:3.11-bookworm@sha256:…", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--json", "print the migration results as JSON")
+    .action(async (dir, opts) => {
+      outcome.exitCode = await (await import("./migrate-command.ts")).migrateCommand(dir, opts);
+    });
   program
     .command("compare")
     .description(

@@ -7,6 +7,7 @@ import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
 import { loadBuildCustomization, runHook, type LoadedCustomization } from "./build-customization.ts";
 import { withPoetryDependencies, withPoetryRootPackage } from "./poetry-install.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
+import { requirementsOnlyNameTheConnector } from "./requirements-file.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
@@ -38,7 +39,11 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
       "INVALID_METADATA",
       `${metadata.metadataPath}: data.connectorBuildOptions.baseImage is missing: expected the full address of a base image, e.g. ${
         catalog.latestStable()?.publishedAddress ?? `${catalog.repository}:<version>@sha256:…`
-      } (connector-build bump-base sets it)`,
+      } (${
+        existsSync(join(metadata.dir, "Dockerfile"))
+          ? `the connector still has a Dockerfile: connector-build migrate ${metadata.dir} moves it to the common build and sets it`
+          : "connector-build bump-base sets it"
+      })`,
     );
   }
   const baseImage = resolveConnectorBaseImage(catalog, metadata.baseImage, `${metadata.metadataPath} data.connectorBuildOptions.baseImage`, options.catalogRef);
@@ -103,7 +108,13 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
   let recipe = ImageRecipe.empty().from(base.address);
   recipe = await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
-  const manifests = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
+  const present = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
+  // A requirements.txt of only `-e .` means "install this connector": its setup.py or pyproject says how, once.
+  const selfOnly =
+    present.includes("requirements.txt") &&
+    (present.includes("setup.py") || present.includes("pyproject.toml")) &&
+    requirementsOnlyNameTheConnector(readFileSync(join(metadata.dir, "requirements.txt"), "utf8"));
+  const manifests = selfOnly ? present.filter((f) => f !== "requirements.txt") : present;
   for (const manifest of manifests) recipe = recipe.withFile(manifest, manifest);
   recipe = withDependencyInstall(recipe, manifests);
   const entrypoint = ["python", `${CONNECTOR_CODE_DIR}/${mainFileName}`];

@@ -17,6 +17,18 @@ export interface BuildRequest {
   readonly onProgress?: (line: string) => void;
 }
 
+/** A build from a connector's own Dockerfile (the image a migration compares with). */
+export interface DockerfileBuildRequest {
+  /** The build context: the connector folder. Its `.dockerignore` applies, as `docker build` applies it. */
+  readonly contextDir: string;
+  /** The Dockerfile text (the context's own Dockerfile, or a copy with FROM lines substituted). */
+  readonly dockerfile: string;
+  /** Target platform. */
+  readonly platform: Platform;
+  /** Receives progress lines (engine output), for stderr. Default: discarded. */
+  readonly onProgress?: (line: string) => void;
+}
+
 /** What the engine reports about layer reuse, so tests can assert caching without timing. */
 export interface CacheReport {
   /** Recipe operation index → whether the engine reused a cached result for it. */
@@ -117,6 +129,11 @@ export interface Engine {
   loadIntoDocker(image: BuiltImage, tag: string): Promise<string>;
   /** Publishes per-platform images as one multi-platform index at `reference` (`registry/repo:tag`), annotated as asked. */
   publish(images: readonly BuiltImage[], reference: string, options?: PublishOptions): Promise<PublishResult>;
+  /**
+   * Builds a Dockerfile as `docker build` would (only engines that can: Docker). A file the
+   * Dockerfile copies but the context's `.dockerignore` hides fails with the rule that hid it.
+   */
+  buildDockerfile?(request: DockerfileBuildRequest): Promise<BuiltImage>;
   /** Releases engine resources. */
   close(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCatalog, type CatalogData } from "@airbyte-ci/base-images";
-import { planDockerfile, migrateConnector } from "./migrate.ts";
+import { migrateConnector } from "./migrate.ts";
+import { planDockerfile } from "./plan-dockerfile.ts";
 import { parseDockerfileInstructions, parseEnvArgs } from "../dockerfile/parse.ts";
 
 const SEED = join(import.meta.dirname, "../../test/__fixtures__/connectors-tree-seed/airbyte-integrations/connectors");

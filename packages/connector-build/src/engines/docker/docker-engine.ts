@@ -1,15 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 import { resolveDockerImage } from "./resolve-image.ts";
 import { publishImages } from "./publish.ts";
+import { buildDockerfileWithDocker } from "./dockerfile-build.ts";
 
 interface VertexLog {
   step?: number;
@@ -83,6 +84,17 @@ function checkContextSources(recipe: ImageRecipe, contextDir: string | undefined
   }
 }
 
+/** Copies the files and folders a recipe copies from `contextDir` into `target`, at the same relative paths. */
+function stageRecipeSources(recipe: ImageRecipe, contextDir: string, target: string): void {
+  mkdirSync(target, { recursive: true });
+  for (const op of recipe.operations) {
+    if (op.op !== "withFile" && op.op !== "withDirectory") continue;
+    const destination = join(target, relative(contextDir, resolve(contextDir, op.source)));
+    mkdirSync(dirname(destination), { recursive: true });
+    cpSync(resolve(contextDir, op.source), destination, { recursive: true });
+  }
+}
+
 function describeOperation(recipe: ImageRecipe, index: number): string {
   const op = recipe.operations[index];
   if (!op) return "an unknown operation";
@@ -117,10 +129,14 @@ export class DockerEngine implements Engine {
     try {
       let context = request.contextDir ? resolve(request.contextDir) : join(work, "context");
       if (!request.contextDir) mkdirSync(context);
-      if (Object.keys(rendered.generatedFiles).length > 0) {
+      const ignoring = request.contextDir !== undefined && existsSync(join(context, ".dockerignore"));
+      if (ignoring || Object.keys(rendered.generatedFiles).length > 0) {
         // The user's directory is never written to: generated files go into a copy of the context.
+        // A recipe copies exactly what it names (as on Dagger): a .dockerignore there must not hide
+        // any of it, so a context with one is staged with the recipe's sources only.
         const copy = join(work, "context");
-        if (request.contextDir) cpSync(context, copy, { recursive: true });
+        if (ignoring) stageRecipeSources(recipe, context, copy);
+        else if (request.contextDir) cpSync(context, copy, { recursive: true });
         context = copy;
         for (const [path, file] of Object.entries(rendered.generatedFiles)) {
           const target = join(context, path);
@@ -189,6 +205,10 @@ export class DockerEngine implements Engine {
       );
     }
     return new ConnectorBuildError("BUILD_FAILED", `build for ${platform} failed:\n${lastLines(lines.join("\n"))}`);
+  }
+
+  buildDockerfile(request: DockerfileBuildRequest): Promise<BuiltImage> {
+    return buildDockerfileWithDocker(request, this.workRoot);
   }
 
   /** Resolves a reference in the local Docker, pulling it for `options.platform` when absent. */

@@ -1,0 +1,99 @@
+import { resolve } from "node:path";
+import type { BaseImageCatalog } from "@airbyte-ci/base-images";
+import { AirbyteCiError } from "@airbyte-ci/base-images";
+import { analyzeRepository } from "../analyze/analyze.ts";
+import { findConnectors, toRelative } from "../connector/discover.ts";
+import { applyMigration, migrationPatch, planMigration, type MigrationPlan } from "./migrate.ts";
+import { verifyMigration, type MigrationVerification, type VerifyOptions } from "./verify.ts";
+
+/** What happened to one connector. */
+export interface ConnectorMigration {
+  readonly connector: string;
+  /** Folder relative to the repository root. */
+  readonly dir: string;
+  /**
+   * `migrated` (written), `planned` (dry run), `refused` (the Dockerfile does something the common
+   * build cannot express), `kept` (verification found an unexpected difference: nothing written),
+   * `failed` (an error, e.g. unreadable metadata).
+   */
+  readonly outcome: "migrated" | "planned" | "refused" | "kept" | "failed";
+  /** Line-level reasons (refused), differences (kept), the error (failed). */
+  readonly reasons: readonly string[];
+  readonly plan?: Omit<MigrationPlan, "metadataBefore" | "metadataAfter" | "changes">;
+  readonly verification?: MigrationVerification;
+}
+
+/** Options of {@link migrateOne} and {@link migrateRepository}. */
+export interface MigrateRunOptions {
+  readonly catalog: BaseImageCatalog;
+  readonly dryRun?: boolean;
+  /** Verify each migration before writing it; undefined skips verification. */
+  readonly verify?: VerifyOptions;
+  /** Root the patch's paths are relative to. */
+  readonly patchRoot: string;
+}
+
+/** The result of a run: one entry per connector, and the patch of every planned or written change. */
+export interface MigrationRun {
+  readonly connectors: ConnectorMigration[];
+  /** One patch for every change (dry run: what would be written). */
+  readonly patch: string;
+  readonly summary: Readonly<Record<ConnectorMigration["outcome"], number>>;
+}
+
+function reasonsOf(error: unknown): string[] {
+  const message = error instanceof Error ? error.message : String(error);
+  const [first, ...rest] = message.split("\n");
+  return rest.length > 0 ? rest.map((r) => r.trim()).filter(Boolean) : [first ?? message];
+}
+
+/** Plans, verifies (when asked) and writes (unless a dry run) one connector's migration. */
+export async function migrateOne(dir: string, relativeDir: string, options: MigrateRunOptions): Promise<{ result: ConnectorMigration; patch: string }> {
+  let plan: MigrationPlan;
+  try {
+    plan = await planMigration(dir, options.catalog, { dryRun: options.dryRun ?? false });
+  } catch (error) {
+    const refused = AirbyteCiError.isInstance(error) && error.code === "MIGRATION_REFUSED";
+    return { result: { connector: relativeDir.split("/").at(-1) ?? relativeDir, dir: relativeDir, outcome: refused ? "refused" : "failed", reasons: reasonsOf(error) }, patch: "" };
+  }
+  const { metadataBefore: _b, metadataAfter: _a, changes, ...summary } = plan;
+  let verification: MigrationVerification | undefined;
+  if (options.verify) verification = await verifyMigration(plan, options.verify);
+  const base = { connector: plan.connector, dir: relativeDir, plan: summary, ...(verification ? { verification } : {}) };
+  if (verification?.status === "differences") {
+    return { result: { ...base, outcome: "kept", reasons: verification.differences.filter((d) => !d.expected).map((d) => d.summary) }, patch: "" };
+  }
+  const reasons = verification?.status === "unverified" ? [`not verified: ${verification.detail ?? ""}`] : [];
+  if (!options.dryRun) applyMigration(plan);
+  return { result: { ...base, outcome: options.dryRun ? "planned" : "migrated", reasons }, patch: migrationPatch(changes, options.patchRoot) };
+}
+
+/**
+ * `migrate --all`: every connector `analyze` selects (by language and support level) that still
+ * has a Dockerfile, one after another. A refusal or an unexpected difference concerns only its
+ * connector; the others go on.
+ */
+export async function migrateRepository(
+  root: string,
+  options: Omit<MigrateRunOptions, "patchRoot"> & { languages?: string[]; supportLevels?: string[]; onConnector?: (result: ConnectorMigration) => void },
+): Promise<MigrationRun> {
+  const absoluteRoot = resolve(root);
+  const report = await analyzeRepository(absoluteRoot, {
+    ...(options.languages ? { languages: options.languages } : {}),
+    ...(options.supportLevels ? { supportLevels: options.supportLevels } : {}),
+  });
+  const selected = new Set([...report.variants.flatMap((v) => v.connectors), ...report.unreadable.map((u) => u.connector)]);
+  const { connectors } = await findConnectors(absoluteRoot);
+  const results: ConnectorMigration[] = [];
+  const patches: string[] = [];
+  for (const connector of connectors.filter((c) => selected.has(c.technicalName))) {
+    const relativeDir = toRelative(absoluteRoot, connector.dir);
+    const { result, patch } = await migrateOne(connector.dir, relativeDir, { ...options, patchRoot: absoluteRoot });
+    results.push(result);
+    patches.push(patch);
+    options.onConnector?.(result);
+  }
+  const summary = { migrated: 0, planned: 0, refused: 0, kept: 0, failed: 0 };
+  for (const r of results) summary[r.outcome]++;
+  return { connectors: results, patch: patches.join(""), summary };
+}

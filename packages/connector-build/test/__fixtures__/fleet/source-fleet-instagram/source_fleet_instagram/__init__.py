@@ -1,0 +1,3 @@
+from .source import SourceFleetInstagram
+
+__all__ = ["SourceFleetInstagram"]

@@ -1,0 +1,3 @@
+from .source import SourceFleetNotion
+
+__all__ = ["SourceFleetNotion"]

@@ -1,0 +1,6 @@
+import sys
+
+from source_fleet_poetry.source import run
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

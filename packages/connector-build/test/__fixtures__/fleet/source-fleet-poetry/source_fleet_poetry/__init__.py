@@ -1,0 +1,3 @@
+from .source import SourceFleetPoetry
+
+__all__ = ["SourceFleetPoetry"]

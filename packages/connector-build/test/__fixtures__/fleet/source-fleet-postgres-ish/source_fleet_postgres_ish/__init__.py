@@ -1,0 +1,3 @@
+from .source import SourceFleetPostgresIsh
+
+__all__ = ["SourceFleetPostgresIsh"]

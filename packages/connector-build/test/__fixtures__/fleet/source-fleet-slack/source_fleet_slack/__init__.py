@@ -1,0 +1,3 @@
+from .source import SourceFleetSlack
+
+__all__ = ["SourceFleetSlack"]

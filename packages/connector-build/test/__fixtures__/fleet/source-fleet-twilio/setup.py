@@ -1,0 +1,12 @@
+from setuptools import find_packages, setup
+
+# Standard library only: installs without a package index.
+MAIN_REQUIREMENTS = []
+
+setup(
+    name="source_fleet_twilio",
+    description="Fleet Twilio: a fleet connector of the migration tests.",
+    author="Airbyte",
+    packages=find_packages(),
+    install_requires=MAIN_REQUIREMENTS,
+)

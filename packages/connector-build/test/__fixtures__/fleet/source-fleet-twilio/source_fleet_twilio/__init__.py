@@ -1,0 +1,3 @@
+from .source import SourceFleetTwilio
+
+__all__ = ["SourceFleetTwilio"]

@@ -1,0 +1,28 @@
+"""Fleet Twilio: answers spec with the standard library only."""
+
+import json
+import sys
+
+
+class SourceFleetTwilio:
+    def spec(self):
+        return {
+            "type": "SPEC",
+            "spec": {
+                "documentationUrl": "https://docs.airbyte.com/integrations/sources/fleet-twilio",
+                "connectionSpecification": {
+                    "type": "object",
+                    "title": "Fleet Twilio Spec",
+                    "required": ["api_key"],
+                    "properties": {"api_key": {"type": "string", "airbyte_secret": True}},
+                },
+            },
+        }
+
+
+def run(args):
+    if args[:1] == ["spec"]:
+        sys.stdout.write(json.dumps(SourceFleetTwilio().spec()) + "\n")
+        return
+    sys.stderr.write(f"unsupported command {args!r}\n")
+    sys.exit(2)

@@ -1,0 +1,3 @@
+from .source import SourceFleetUpgrade
+
+__all__ = ["SourceFleetUpgrade"]

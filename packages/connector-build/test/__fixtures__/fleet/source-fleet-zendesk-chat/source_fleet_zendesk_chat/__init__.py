@@ -1,0 +1,3 @@
+from .source import SourceFleetZendeskChat
+
+__all__ = ["SourceFleetZendeskChat"]
