@@ -7,13 +7,14 @@ import { describe, expect, it } from "vitest";
 import { buildConnectors } from "../src/connector/build-connectors.ts";
 import { compareImages } from "../src/compare/compare-images.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
-import { fixtureRoot, localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";
+import { fixtureRoot, localCatalog, runCli, stageExample } from "./helpers.ts";
 
 const engine = new DockerEngine();
 
 describe("migrate a Dockerfile-built connector and prove nothing changed", () => {
   it("zendesk-chat: seed variant 3 Dockerfile → common build with a generated hook, same behaviour", async () => {
-    const tag = uniqueTag("0.1.14");
+    // A patch number of this run: the migrated version (its patch bump) is unique too.
+    const tag = `0.1.${Date.now() % 1_000_000_000}`;
     const dir = await stageExample("source-zendesk-chat", { tag });
     rmSync(join(dir, "build_customization.ts"));
     // The seed's variant 3, as source-zendesk-chat had it, on the local fixture root image
@@ -47,10 +48,13 @@ describe("migrate a Dockerfile-built connector and prove nothing changed", () =>
 
     const migrated = await runCli(["migrate", dir, "--catalog", "local", "--json"], { cwd: join(import.meta.dirname, "../../..") });
     expect(migrated.exitCode).toBe(0);
-    const plan = JSON.parse(migrated.stdout);
+    const { connectors } = JSON.parse(migrated.stdout) as { connectors: Array<{ outcome: string; plan: { newVersion: string } }> };
+    expect(connectors.map((c) => c.outcome)).toEqual(["migrated"]);
+    const plan = connectors[0]?.plan as { newVersion: string };
     expect(existsSync(join(dir, "Dockerfile"))).toBe(false);
     expect(readFileSync(join(dir, "build_customization.ts"), "utf8")).toContain('.withEnvVariable("AIRBYTE_IMPL_MODULE", "source_zendesk_chat")');
-    const newTag = plan.newVersion as string;
+    const newTag = plan.newVersion;
+    expect(newTag).toBe(`0.1.${Number(tag.split(".")[2]) + 1}`);
     expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).toContain(`dockerImageTag: ${newTag}`);
 
     const [result] = await buildConnectors([dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" } });

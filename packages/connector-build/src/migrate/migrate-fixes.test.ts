@@ -12,7 +12,7 @@ import { migrateRepository } from "./migrate-all.ts";
 import { dockerignoreRuleHiding, parseDockerignore } from "../dockerfile/dockerignore.ts";
 import { requirementsOnlyNameTheConnector } from "../connector/requirements-file.ts";
 import { prepareConnector, pythonConnectorRecipe } from "../connector/python-build.ts";
-import { runCli } from "../../test/helpers.ts";
+import { localCatalog, runCli } from "../../test/helpers.ts";
 
 const FLEET = join(import.meta.dirname, "../../test/__fixtures__/fleet");
 const D = `sha256:${"c".repeat(64)}`;
@@ -133,7 +133,9 @@ describe("requirements.txt holding only -e .", () => {
     const root = copyFleet();
     const dir = join(root, "source-fleet-twilio");
     writeFileSync(join(dir, "metadata.yaml"), readFileSync(join(dir, "metadata.yaml"), "utf8").replace("  name: Fleet", `  connectorBuildOptions:\n    baseImage: 127.0.0.1:5000/airbyte/python-connector-base:1.0.0@${D}\n  name: Fleet`));
-    const recipe = await pythonConnectorRecipe(await prepareConnector(dir, published), "linux/amd64");
+    // The published base as its registry would hold it: this test reads no registry.
+    const publishedBase = { version: "1.0.0", name: "127.0.0.1:5000/airbyte/python-connector-base:1.0.0", address: `127.0.0.1:5000/airbyte/python-connector-base:1.0.0@${D}`, digest: D, platformDigests: { "linux/amd64": D } };
+    const recipe = await pythonConnectorRecipe({ ...(await prepareConnector(dir, published)), publishedBase }, "linux/amd64");
     const execs = recipe.operations.flatMap((op) => (op.op === "withExec" ? [op.args.join(" ")] : []));
     expect(execs.filter((e) => e.includes("pip install"))).toEqual([expect.stringMatching(/pip install .* \.$/)]);
     expect(recipe.operations.some((op) => op.op === "withFile" && op.source === "requirements.txt")).toBe(false);
@@ -150,7 +152,10 @@ describe("bump-base and build on a connector that still has its Dockerfile", () 
     expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).not.toContain("baseImage");
     const forced = await runCli(["bump-base", dir, "--catalog", "local", "--force"]);
     expect(forced.exitCode).toBe(0);
-    expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).toContain("baseImage: 127.0.0.1:5000/airbyte/python-connector-base:1.0.0@sha256:");
+    // The local catalog's latest version (1.1.0, with Poetry), as published by scripts/bootstrap.sh.
+    const latest = localCatalog().latestStable()?.publishedAddress;
+    expect(latest).toMatch(/^127\.0\.0\.1:5000\/airbyte\/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(readFileSync(join(dir, "metadata.yaml"), "utf8")).toContain(`baseImage: ${latest}\n`);
   }, 60_000);
   it("build's missing-baseImage error points at migrate when a Dockerfile is there", async () => {
     const root = copyFleet();
