@@ -95,6 +95,8 @@ describe("Docker engine (real daemon, BuildKit)", () => {
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
     const recipe = ImageRecipe.empty()
       .from(root.address)
+      // BuildKit does not key its cache on secret values: a fresh step per run, or a rerun reuses the last one.
+      .withEnvVariable("RUN_ID", secret.slice(7))
       .withSecretVariable("INDEX_TOKEN", "index-token")
       .withExec(["sh", "-c", 'printf %s "$INDEX_TOKEN" | sha256sum | cut -d" " -f1 > /token.sha256']);
     const rendered = renderDockerfile(recipe);
