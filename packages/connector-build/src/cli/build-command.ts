@@ -3,6 +3,7 @@ import { loadCatalog } from "../base-image/catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
+import { maskInOutput } from "./output-boundary.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -26,6 +27,7 @@ export async function buildCommand(
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
+  maskInOutput(Object.values(secrets));
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -47,7 +49,7 @@ export async function buildCommand(
       for (const r of results) {
         if (r.status === "success") {
           const where = r.output?.reference ?? r.output?.path ?? r.platforms.map((p) => p.imageId).join(", ");
-          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
+          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind ?? "none"}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
         } else {
           process.stdout.write(`✗ ${r.connector}: ${r.error?.message}\n`);
         }

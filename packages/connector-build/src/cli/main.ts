@@ -2,6 +2,7 @@ import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { Command, CommanderError, Option } from "commander";
 import { findDaggerCli } from "../engines/dagger/discovery.ts";
 import { EXIT, exitCodeFor } from "../errors.ts";
+import { installOutputBoundary } from "./output-boundary.ts";
 
 export { EXIT, exitCodeFor } from "../errors.ts";
 
@@ -171,6 +172,7 @@ function buildProgram(outcome: Outcome): Command {
 /** Runs the CLI; returns the exit code. Prints one clean error line (the stack with --debug). */
 export async function main(argv: readonly string[]): Promise<number> {
   const outcome: Outcome = { exitCode: EXIT.ok };
+  const restoreOutput = installOutputBoundary();
   const program = buildProgram(outcome);
   program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   const debug = argv.includes("--debug");
@@ -187,5 +189,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`connector-build: error: ${message}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
+  } finally {
+    restoreOutput();
   }
 }
