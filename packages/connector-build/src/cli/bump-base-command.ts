@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { NotRegularFileError, readRegularFileSync } from "../shared/regular-file.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { findConnectors } from "../connector/discover.ts";
 import { unifiedDiff } from "../shared/text-diff.ts";
@@ -21,7 +22,13 @@ export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?:
   for (const dir of targets) {
     const path = join(dir, "metadata.yaml");
     if (!existsSync(path)) throw new ConnectorBuildError("INVALID_METADATA", `${path} does not exist: expected a connector folder holding metadata.yaml`);
-    const before = readFileSync(path, "utf8");
+    let before: string;
+    try {
+      before = readRegularFileSync(path).toString("utf8");
+    } catch (error) {
+      if (error instanceof NotRegularFileError) throw new ConnectorBuildError("INVALID_METADATA", error.message);
+      throw error;
+    }
     const after = setBaseImageInYaml(before, address, path);
     if (after !== before) edits.push({ path, before, after });
   }

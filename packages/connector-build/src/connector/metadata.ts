@@ -1,9 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { IMAGE_REFERENCE_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "@airbyte-ci/base-images";
 import { z } from "zod";
 import { ConnectorBuildError } from "../errors.ts";
+import { readText } from "../shared/fs-callback.ts";
+import { NotRegularFileError } from "../shared/regular-file.ts";
 
 /** File name of a connector's metadata, in the connector's folder. */
 export const METADATA_FILE_NAME = "metadata.yaml";
@@ -357,7 +358,7 @@ export async function inspectConnectorMetadata(dir: string): Promise<MetadataIns
   const metadataPath = join(resolve(dir), METADATA_FILE_NAME);
   let source: string;
   try {
-    source = await readFile(metadataPath, "utf8");
+    source = await readText(metadataPath);
   } catch (error) {
     return { metadataPath, metadata: undefined, problems: [readProblem(metadataPath, error)] };
   }
@@ -367,7 +368,9 @@ export async function inspectConnectorMetadata(dir: string): Promise<MetadataIns
 function readProblem(file: string, error: unknown): MetadataProblem {
   const code = (error as NodeJS.ErrnoException).code;
   const message =
-    code === "ENOENT"
+    error instanceof NotRegularFileError
+      ? error.message.slice(file.length + 1)
+      : code === "ENOENT"
       ? `does not exist: expected the connector folder ${dirname(file)} to hold its ${METADATA_FILE_NAME}`
       : code === "EISDIR"
         ? `is a directory: expected a ${METADATA_FILE_NAME} file`
