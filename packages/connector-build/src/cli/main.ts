@@ -88,6 +88,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
+    .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { platformArchitecture, type BaseImageCatalog, type Platform } from "@airbyte-ci/base-images";
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
@@ -6,14 +6,11 @@ import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
 import { findSpecMessage } from "../inspect/image-probes.ts";
 import { createLimiter } from "../shared/pool.ts";
+import { preflightBuild, type BuildOutput } from "./build-preflight.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
 
-/** Where built images go. */
-export type BuildOutput =
-  | { readonly kind: "docker" }
-  | { readonly kind: "oci"; readonly path: string }
-  | { readonly kind: "registry"; readonly prefix: string }
-  | { readonly kind: "none" };
+export type { BuildOutput } from "./build-preflight.ts";
 
 /** Parses `--output docker|oci:<file>|registry:<ref>`. */
 export function parseBuildOutput(value: string): BuildOutput {
@@ -58,6 +55,10 @@ export interface BuildConnectorsOptions {
   readonly concurrency?: number;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Replace existing output files and registry tags. Default false: they are refused before building. */
+  readonly force?: boolean;
+  /** Checks registry outputs before any build (reachable, pushes accepted, tag unused). Default: not checked. */
+  readonly registry?: RegistryClient;
 }
 
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
@@ -121,6 +122,9 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       result.output = { kind: "oci", path };
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
+      if (options.registry && !options.force && (await options.registry.tagExists(`${output.prefix}/${metadata.dockerRepository}`, metadata.dockerImageTag))) {
+        throw new ConnectorBuildError("USAGE", `${target} appeared in the registry during the build (another build pushed it): expected an unused tag (or --force)`);
+      }
       const published = await options.engine.publish(images, target);
       for (const entry of result.platforms) {
         const digest = published.platformDigests[entry.platform];
@@ -151,10 +155,12 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
       throw new ConnectorBuildError("INVALID_CONNECTOR", `${dir} is not a directory: expected a connector folder holding metadata.yaml`);
     }
   }
-  const output = options.output;
-  const ociMany = output.kind === "oci" && (dirs.length > 1 || (existsSync(output.path) && statSync(output.path).isDirectory()));
-  if (output.kind === "oci" && ociMany) mkdirSync(output.path, { recursive: true });
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-  const limit = createLimiter(concurrency);
-  return Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+  const { ociMany, release } = await preflightBuild(dirs.map((dir) => resolve(dir)), options);
+  try {
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const limit = createLimiter(concurrency);
+    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+  } finally {
+    release();
+  }
 }
