@@ -4,6 +4,7 @@ import { buildConnectors, parseBuildOutput } from "../connector/build-connectors
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { maskInOutput } from "./output-boundary.ts";
+import { withCleanupOnInterrupt } from "./signals.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
@@ -21,18 +22,20 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; force?: boolean },
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; force?: boolean; specTimeout?: string },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
+  const specTimeout = Number(opts.specTimeout ?? "120");
+  if (!Number.isFinite(specTimeout) || specTimeout <= 0) throw new ConnectorBuildError("USAGE", `--spec-timeout '${opts.specTimeout}': expected a positive number of seconds`);
   const secrets = secretsFromEnv(opts.secret ?? []);
   maskInOutput([...Object.values(secrets), process.env.REGISTRY_PASSWORD ?? ""]);
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
-    const results = await buildConnectors(dirs, {
+    const results = await withCleanupOnInterrupt("the build", () => buildConnectors(dirs, {
       engine,
       catalog,
       platforms,
@@ -40,13 +43,14 @@ export async function buildCommand(
       concurrency,
       secrets,
       force: opts.force === true,
+      specTimeoutMs: specTimeout * 1000,
       // The push path and this check read the same credentials (REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config).
       ...(output.kind === "registry" ? { registry: new RegistryClient() } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
       },
-    });
+    }));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {

@@ -55,15 +55,20 @@ export interface BuildConnectorsOptions {
   readonly concurrency?: number;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
+  readonly specTimeoutMs?: number;
   /** Replace existing output files and registry tags. Default false: they are refused before building. */
   readonly force?: boolean;
   /** Checks registry outputs before any build (reachable, pushes accepted, tag unused). Default: not checked. */
   readonly registry?: RegistryClient;
 }
 
+/** How long `spec` may run before the build fails and its container is removed. */
+const DEFAULT_SPEC_TIMEOUT_MS = 120_000;
+
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
-export async function verifySpec(engine: Engine, image: BuiltImage): Promise<{ spec: boolean; detail: string; message?: unknown }> {
-  const run = await engine.run(image, ["spec"], { useEntrypoint: true });
+export async function verifySpec(engine: Engine, image: BuiltImage, timeoutMs = DEFAULT_SPEC_TIMEOUT_MS): Promise<{ spec: boolean; detail: string; message?: unknown }> {
+  const run = await engine.run(image, ["spec"], { useEntrypoint: true, timeoutMs });
   const message = findSpecMessage(run.stdout);
   if (message) return { spec: true, detail: "spec answered with a SPEC message", message };
   return {
@@ -98,7 +103,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         onProgress: (line) => log(line),
       });
       log(`verifying ${platform}: spec`);
-      const verification = await verifySpec(options.engine, image);
+      const verification = await verifySpec(options.engine, image, options.specTimeoutMs);
       result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
       if (!verification.spec) {
         throw new ConnectorBuildError("VERIFICATION_FAILED", `connector ${metadata.technicalName} (${platform}): ${verification.detail}`);
