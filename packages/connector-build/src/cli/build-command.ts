@@ -22,7 +22,7 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; force?: boolean; specTimeout?: string },
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; force?: boolean; specTimeout?: string; hookTimeout?: string },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
@@ -30,6 +30,8 @@ export async function buildCommand(
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const specTimeout = Number(opts.specTimeout ?? "120");
   if (!Number.isFinite(specTimeout) || specTimeout <= 0) throw new ConnectorBuildError("USAGE", `--spec-timeout '${opts.specTimeout}': expected a positive number of seconds`);
+  const hookTimeout = Number(opts.hookTimeout ?? "60");
+  if (!Number.isFinite(hookTimeout) || hookTimeout <= 0) throw new ConnectorBuildError("USAGE", `--hook-timeout '${opts.hookTimeout}': expected a positive number of seconds`);
   const secrets = secretsFromEnv(opts.secret ?? []);
   maskInOutput([...Object.values(secrets), process.env.REGISTRY_PASSWORD ?? ""]);
   const { catalog } = loadCatalog(opts.catalog);
@@ -44,6 +46,7 @@ export async function buildCommand(
       secrets,
       force: opts.force === true,
       specTimeoutMs: specTimeout * 1000,
+      hookTimeoutMs: hookTimeout * 1000,
       // The push path and this check read the same credentials (REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config).
       ...(output.kind === "registry" ? { registry: new RegistryClient() } : {}),
       onProgress: (connector, line) => {

@@ -89,6 +89,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
     .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
+    .option("--hook-timeout <seconds>", "how long loading build_customization.ts, and each of its hooks, may take", "60")
     .option("--spec-timeout <seconds>", "how long each image's spec may run before the build fails and its container is removed", "120")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base

@@ -55,6 +55,8 @@ export interface BuildConnectorsOptions {
   readonly concurrency?: number;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Milliseconds loading a hook file, and each hook, may take. Default 60 000. */
+  readonly hookTimeoutMs?: number;
   /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
   readonly specTimeoutMs?: number;
   /** Replace existing output files and registry tags. Default false: they are refused before building. */
@@ -82,7 +84,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
   try {
-    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog);
+    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {});
     const { metadata } = prepared;
     result.connector = metadata.technicalName;
     result.dockerRepository = metadata.dockerRepository;

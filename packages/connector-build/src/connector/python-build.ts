@@ -4,7 +4,7 @@ import type { BaseImageCatalog, BaseImageVersion, ImageRecipe, Platform } from "
 import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
 import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
-import { loadBuildCustomization, runHook, type LoadedCustomization } from "./build-customization.ts";
+import { loadBuildCustomization, runHook, type LoadCustomizationOptions, type LoadedCustomization } from "./build-customization.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
@@ -23,7 +23,7 @@ export interface PreparedConnector {
 }
 
 /** Reads metadata, resolves the base image against the catalog, loads hooks, checks the code layout. */
-export async function prepareConnector(dir: string, catalog: BaseImageCatalog): Promise<PreparedConnector> {
+export async function prepareConnector(dir: string, catalog: BaseImageCatalog, options: LoadCustomizationOptions = {}): Promise<PreparedConnector> {
   const metadata = await readConnectorMetadata(dir);
   if (!metadata.baseImage) {
     throw new ConnectorBuildError(
@@ -34,7 +34,7 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog): 
     );
   }
   const baseImage = catalog.resolveAddress(metadata.baseImage, `${metadata.metadataPath} data.connectorBuildOptions.baseImage`);
-  const customization = await loadBuildCustomization(metadata.dir, metadata.technicalName);
+  const customization = await loadBuildCustomization(metadata.dir, metadata.technicalName, options);
   const mainFileName = customization.customization.mainFileName ?? "main.py";
   const packageDir = metadata.technicalName.replaceAll("-", "_");
   const mainPath = join(metadata.dir, mainFileName);
