@@ -68,6 +68,35 @@ export async function verifyRootImages(version: BaseImageVersion, platforms: rea
 }
 
 /**
+ * Once publishing started, a failure or an interrupt may leave the tag in the registry: say what is
+ * there (asked again, not assumed) and how to resume, instead of "nothing was recorded" alone.
+ */
+async function afterPublishFailure(
+  error: unknown,
+  reference: string,
+  repository: string,
+  tag: string,
+  client: ReleaseRegistry,
+  signal: AbortSignal | undefined,
+  resume: string,
+): Promise<unknown> {
+  const wasInterrupted = signal?.aborted === true || (ConnectorBuildError.isInstance(error) && error.code === "INTERRUPTED");
+  const there = await client
+    .tagExists(repository, tag)
+    .then(async (exists) => (exists ? await client.resolveDigest(reference).catch(() => "an unknown digest") : undefined))
+    .catch(() => undefined);
+  if (there === undefined) {
+    return wasInterrupted ? new ConnectorBuildError("INTERRUPTED", `interrupted while publishing: ${reference} is not in the registry and nothing was recorded in the catalog`) : error;
+  }
+  const cause = wasInterrupted ? "interrupted while publishing" : `publishing failed (${(error as Error).message})`;
+  return new ConnectorBuildError(
+    wasInterrupted ? "INTERRUPTED" : "PUBLISH_FAILED",
+    `${cause}: ${reference} is in the registry (${there}) but was not recorded in the catalog; to record it, ${resume}`,
+    { cause: error },
+  );
+}
+
+/**
  * Builds, checks and publishes one version; returns the publish result with each platform's
  * Dockerfile. Nothing is pushed unless every platform passes every check. The digest recorded is the
  * one the registry reports, read back through `client`.
@@ -79,6 +108,7 @@ export async function buildCheckPublish(
   client: ReleaseRegistry,
   log: Log,
   signal: AbortSignal | undefined,
+  resume = "run the same command again with --force",
 ): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {
   const platforms = version.platforms;
   await verifyRootImages(version, platforms, client, log);
@@ -101,12 +131,18 @@ export async function buildCheckPublish(
   checkAborted(signal);
   const reference = `${repository}:${version.version}`;
   log(`publishing ${reference} (${platforms.join(", ")})`);
-  const published = await engine.publish(images, reference);
-  // Record what the registry reports, not what the engine computed.
-  const digest = await client.resolveDigest(reference);
-  if (digest !== published.digest) {
-    throw new ConnectorBuildError("PUBLISH_FAILED", `published ${reference} as ${published.digest} but the registry reports ${digest}`);
+  let published: Awaited<ReturnType<Engine["publish"]>>;
+  let digest: string;
+  try {
+    published = await engine.publish(images, reference);
+    // Record what the registry reports, not what the engine computed.
+    digest = await client.resolveDigest(reference);
+    if (digest !== published.digest) {
+      throw new ConnectorBuildError("PUBLISH_FAILED", `published ${reference} as ${published.digest} but the registry reports ${digest}`);
+    }
+    checkAborted(signal);
+  } catch (error) {
+    throw await afterPublishFailure(error, reference, repository, version.version, client, signal, resume);
   }
-  checkAborted(signal);
   return { version: version.version, address: `${reference}@${digest}`, digest, platformDigests: published.platformDigests, report, dockerfiles };
 }
