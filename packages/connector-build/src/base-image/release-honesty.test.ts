@@ -46,7 +46,10 @@ describe("release honesty", () => {
       log: (line) => {
         if (line.startsWith("publishing")) controller.abort();
       },
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error("expected the release to be interrupted"),
+      (e: unknown) => e as Error,
+    );
     expect(exitCodeFor(error)).toBe(130);
     const digest = engine.publications[0]?.digest;
     expect(error.message).toBe(
