@@ -97,3 +97,13 @@ describe("a spec that never exits (class 5)", () => {
     expect(existsSync(dir)).toBe(true);
   }, 300_000);
 });
+
+describe("--output none (class 9)", () => {
+  it("prints where the image is ('→ none: <image id>'), never '→ undefined'", async () => {
+    const dir = await stageExample("source-hello", { tag: uniqueTag() });
+    const cli = await runCli(["build", dir, "--catalog", LOCAL_CATALOG, "--engine", "docker", "--output", "none"]);
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^✓ source-hello .* → none: sha256:[0-9a-f]{64} /m);
+    expect(cli.stdout).not.toContain("undefined");
+  }, 300_000);
+});
