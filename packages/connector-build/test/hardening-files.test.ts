@@ -16,7 +16,7 @@ function catalogWith101() {
     data.versions.push({ ...(data.versions[0] as CatalogData["versions"][number]), version: "1.0.1", published: { digest: NEXT } });
   });
 }
-const mkfifo = (path: string) => execFileSync("mkfifo", [path]);
+const mkfifo = (path: string) => execFileSync("/usr/bin/mkfifo", [path]);
 
 describe("bump-base edits that could corrupt or lose (class 3)", () => {
   it("a block-scalar baseImage (>-) is refused with exit 2 and the file is untouched", async () => {
