@@ -34,10 +34,10 @@ describe("the CLI's output boundary", () => {
   it("a 5 MB YAML scalar is not echoed whole in the error (lines are cut, saying how much was left out)", async () => {
     const dir = await stageExample("source-hello");
     const path = join(dir, "metadata.yaml");
-    writeFileSync(path, readFileSync(path, "utf8").replace(/dockerRepository: .*/, `dockerRepository: ${"A".repeat(5_000_000)}`));
+    writeFileSync(path, readFileSync(path, "utf8").replace(/dockerImageTag: .*/, `dockerImageTag: ${"9.".repeat(2_500_000)}`));
     const cli = await runCli(["build", "--engine", "docker", "--output", "none", dir]);
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toMatch(/dockerRepository/);
+    expect(cli.stderr).toMatch(/dockerImageTag/);
     expect(cli.stderr).toMatch(/characters omitted/);
     expect(cli.stderr.length).toBeLessThan(20_000);
   }, 60_000);
