@@ -114,10 +114,18 @@ export async function buildCheckPublish(
   await verifyRootImages(version, platforms, client, log);
   const dockerfiles: Record<string, string> = {};
   for (const platform of platforms) dockerfiles[platform] = renderDockerfile(version.recipeFor(platform)).dockerfile;
-  const images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}) });
-  checkAborted(signal);
-  log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
-  const report = await checkBaseImage(engine, version, images);
+  let images: BuiltImage[];
+  let report: SanityReport;
+  try {
+    images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}) });
+    checkAborted(signal);
+    log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
+    report = await checkBaseImage(engine, version, images);
+  } catch (error) {
+    // An interrupt stops the build client and removes containers: what fails then is the interrupt.
+    checkAborted(signal);
+    throw error;
+  }
   log(formatSanityReport(report));
   if (!report.passed) {
     throw new ConnectorBuildError(
