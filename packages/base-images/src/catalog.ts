@@ -8,6 +8,7 @@ import {
   isDigest,
   parseImageAddress,
   parseRootImage,
+  REPOSITORY_PATTERN,
   splitImageReference,
   type ImageAddress,
   type RootImage,
@@ -55,6 +56,8 @@ export const baseImageVersionSchema = z
         digest: digestString,
         /** ISO 8601 time of publication. */
         publishedAt: z.string().optional(),
+        /** `registry/repository` it was published to, when not the catalog's repository (`--publish-to`). */
+        repository: z.string().regex(REPOSITORY_PATTERN).optional(),
       })
       .strict()
       .optional(),
@@ -112,7 +115,7 @@ export class BaseImageVersion {
     this.recipe = ImageRecipe.fromOperations(data.recipe, `version ${data.version} recipe`);
     this.sanityChecks = Object.freeze(data.sanityChecks.slice());
     if (data.published) {
-      const repo = splitImageReference(repository);
+      const repo = splitImageReference(data.published.repository ?? repository);
       this.published = {
         address: { registry: repo.registry, repository: repo.repository, tag: data.version, digest: data.published.digest },
         ...(data.published.publishedAt !== undefined ? { publishedAt: data.published.publishedAt } : {}),

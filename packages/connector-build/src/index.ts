@@ -25,6 +25,7 @@ export type {
   PublishResult,
   ResolveImageOptions,
   ResolvedImage,
+  RunOptions,
   RunResult,
 } from "./engines/engine.ts";
 /** The Docker engine (BuildKit through the docker CLI). */

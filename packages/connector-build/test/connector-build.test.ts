@@ -80,7 +80,7 @@ describe("common Python build of the examples (real Docker)", () => {
     writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="changed ${Date.now()} ${process.pid}: `));
     const third = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
     expect(third[0]?.platforms[0]?.cache?.steps.find((s) => s.operation === install?.operation)).toMatchObject({ cached: false });
-  });
+  }, 180_000);
 
   it("builds linux/amd64 and linux/arm64 and publishes one index to the registry", async () => {
     const tag = uniqueTag();

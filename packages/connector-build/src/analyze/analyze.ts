@@ -10,6 +10,7 @@ import { dockerfileBaseImages } from "../dockerfile/from.ts";
 import { InvalidUtf8Error, decodePythonText, dockerfileVariantId } from "./dockerfile-variant.ts";
 import { compare, findConnectors, toRelative, type DiscoveredConnector } from "../connector/discover.ts";
 import { readBytes, readText } from "../shared/fs-callback.ts";
+import { NotRegularFileError } from "../shared/regular-file.ts";
 import { createLimiter } from "../shared/pool.ts";
 
 /** Languages the analysis selects by default (the notebook's `SELECTED_LANGUAGES`). */
@@ -164,6 +165,7 @@ function toAnalysisProblem(root: string, connector: string, problem: MetadataPro
 
 function describeReadError(error: unknown): string {
   if (error instanceof InvalidUtf8Error) return error.message;
+  if (error instanceof NotRegularFileError) return error.message.slice(error.path.length + 1);
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
   if (code === "EISDIR") return "is a directory, not a file";

@@ -73,6 +73,35 @@ export async function verifyRootImages(version: BaseImageVersion, platforms: rea
 }
 
 /**
+ * Once publishing started, a failure or an interrupt may leave the tag in the registry: say what is
+ * there (asked again, not assumed) and how to resume, instead of "nothing was recorded" alone.
+ */
+async function afterPublishFailure(
+  error: unknown,
+  reference: string,
+  repository: string,
+  tag: string,
+  client: ReleaseRegistry,
+  signal: AbortSignal | undefined,
+  resume: string,
+): Promise<unknown> {
+  const wasInterrupted = signal?.aborted === true || (ConnectorBuildError.isInstance(error) && error.code === "INTERRUPTED");
+  const there = await client
+    .tagExists(repository, tag)
+    .then(async (exists) => (exists ? await client.resolveDigest(reference).catch(() => "an unknown digest") : undefined))
+    .catch(() => undefined);
+  if (there === undefined) {
+    return wasInterrupted ? new ConnectorBuildError("INTERRUPTED", `interrupted while publishing: ${reference} is not in the registry and nothing was recorded in the catalog`) : error;
+  }
+  const cause = wasInterrupted ? "interrupted while publishing" : `publishing failed (${(error as Error).message})`;
+  return new ConnectorBuildError(
+    wasInterrupted ? "INTERRUPTED" : "PUBLISH_FAILED",
+    `${cause}: ${reference} is in the registry (${there}) but was not recorded in the catalog; to record it, ${resume}`,
+    { cause: error },
+  );
+}
+
+/**
  * Builds, checks and publishes one version; returns the publish result with each platform's
  * Dockerfile. Nothing is pushed unless every platform passes every check. The digest recorded is the
  * one the registry reports, read back through `client`.
@@ -84,16 +113,25 @@ export async function buildCheckPublish(
   client: ReleaseRegistry,
   log: Log,
   signal: AbortSignal | undefined,
+  resume = "run the same command again with --force",
   pipIndex?: PipIndexOptions,
 ): Promise<ReleaseResult & { dockerfiles: Record<string, string> }> {
   const platforms = version.platforms;
   await verifyRootImages(version, platforms, client, log);
   const dockerfiles: Record<string, string> = {};
   for (const platform of platforms) dockerfiles[platform] = renderDockerfile(version.recipeFor(platform)).dockerfile;
-  const images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}), ...(pipIndex ? { pipIndex } : {}) });
-  checkAborted(signal);
-  log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
-  const report = await checkBaseImage(engine, version, images);
+  let images: BuiltImage[];
+  let report: SanityReport;
+  try {
+    images = await buildBaseImage(engine, version, platforms, { log, ...(signal ? { signal } : {}), ...(pipIndex ? { pipIndex } : {}) });
+    checkAborted(signal);
+    log(`running ${version.sanityChecks.length} sanity checks on ${platforms.join(", ")}`);
+    report = await checkBaseImage(engine, version, images);
+  } catch (error) {
+    // An interrupt stops the build client and removes containers: what fails then is the interrupt.
+    checkAborted(signal);
+    throw error;
+  }
   log(formatSanityReport(report));
   if (!report.passed) {
     throw new ConnectorBuildError(
@@ -107,12 +145,18 @@ export async function buildCheckPublish(
   checkAborted(signal);
   const reference = `${repository}:${version.version}`;
   log(`publishing ${reference} (${platforms.join(", ")})`);
-  const published = await engine.publish(images, reference);
-  // Record what the registry reports, not what the engine computed.
-  const digest = await client.resolveDigest(reference);
-  if (digest !== published.digest) {
-    throw new ConnectorBuildError("PUBLISH_FAILED", `published ${reference} as ${published.digest} but the registry reports ${digest}`);
+  let published: Awaited<ReturnType<Engine["publish"]>>;
+  let digest: string;
+  try {
+    published = await engine.publish(images, reference);
+    // Record what the registry reports, not what the engine computed.
+    digest = await client.resolveDigest(reference);
+    if (digest !== published.digest) {
+      throw new ConnectorBuildError("PUBLISH_FAILED", `published ${reference} as ${published.digest} but the registry reports ${digest}`);
+    }
+    checkAborted(signal);
+  } catch (error) {
+    throw await afterPublishFailure(error, reference, repository, version.version, client, signal, resume);
   }
-  checkAborted(signal);
   return { version: version.version, address: `${reference}@${digest}`, digest, platformDigests: published.platformDigests, report, dockerfiles };
 }

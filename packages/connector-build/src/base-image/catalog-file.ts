@@ -1,7 +1,17 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { parseCatalog, type BaseImageCatalog, type BaseImageVersionData } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { NotRegularFileError, readRegularFileSync } from "../shared/regular-file.ts";
+
+function readCatalogText(path: string): string {
+  try {
+    return readRegularFileSync(path).toString("utf8");
+  } catch (error) {
+    if (error instanceof NotRegularFileError) throw new ConnectorBuildError("CATALOG_NOT_FOUND", `catalog file ${error.message}`);
+    throw error;
+  }
+}
 
 /**
  * Reads a catalog file: its exact bytes (to detect a concurrent change before writing) and the
@@ -10,7 +20,7 @@ import { writeFileAtomic } from "../shared/fs-atomic.ts";
  */
 export function readCatalogFile(path: string, missingHint = ""): { bytes: string; catalog: BaseImageCatalog } {
   if (!existsSync(path)) throw new ConnectorBuildError("CATALOG_NOT_FOUND", `catalog file ${path} does not exist${missingHint}`);
-  const bytes = readFileSync(path, "utf8");
+  const bytes = readCatalogText(path);
   let data: unknown;
   try {
     data = JSON.parse(bytes);
@@ -25,7 +35,7 @@ export function readCatalogFile(path: string, missingHint = ""): { bytes: string
  * (what the release read): a concurrent edit refuses the write and records nothing.
  */
 export function recordVersion(path: string, bytesBefore: string, data: BaseImageVersionData, replace: boolean): void {
-  const current = readFileSync(path, "utf8");
+  const current = readCatalogText(path);
   if (current !== bytesBefore) {
     throw new ConnectorBuildError("RELEASE_REFUSED", `catalog ${path} changed while releasing ${data.version}: expected it unchanged; nothing was recorded`);
   }

@@ -66,11 +66,11 @@ export async function releaseBaseImage(options: ReleaseOptions): Promise<Release
     }
     const candidate = parseCatalog({ ...catalog.toJSON(), versions: [...catalog.toJSON().versions.filter((v) => v.version !== version), data] }).get(version);
     log(`releasing ${catalog.name} ${version} (${options.bump} from ${latest?.version})`);
-    const result = await buildCheckPublish(options.engine, candidate, repository, client, log, options.signal, options.pipIndex);
+    const result = await buildCheckPublish(options.engine, candidate, repository, client, log, options.signal, "run the same release again with --force: it rebuilds, overwrites the tag and records it", options.pipIndex);
     recordVersion(
       options.catalogPath,
       bytes,
-      { ...data, published: { digest: result.digest, publishedAt: new Date().toISOString() }, dockerfiles: result.dockerfiles },
+      { ...data, published: publishedRecord(result.digest, repository, catalog.repository), dockerfiles: result.dockerfiles },
       options.force ?? false,
     );
     log(`recorded ${version} (${result.digest}) in ${options.catalogPath}`);
@@ -78,6 +78,15 @@ export async function releaseBaseImage(options: ReleaseOptions): Promise<Release
   } finally {
     unlock();
   }
+}
+
+/**
+ * What the catalog records of a publication: the digest the registry reported, and the repository
+ * when it is not the catalog's (`--publish-to`), so that the recorded address resolves.
+ */
+function publishedRecord(digest: string, repository: string, catalogRepository: string): { digest: string; publishedAt: string; repository?: string } {
+  const canonical = (r: string) => r.replace(/\/+$/, "");
+  return { digest, publishedAt: new Date().toISOString(), ...(canonical(repository) !== canonical(catalogRepository) ? { repository } : {}) };
 }
 
 /** Publishes a recorded but unpublished version and records its digest. */
@@ -106,11 +115,11 @@ export async function publishBaseImage(options: {
     if (!options.force && (await client.tagExists(repository, version.version))) {
       throw new ConnectorBuildError("RELEASE_REFUSED", `${repository}:${version.version} already exists in the registry: expected an unused tag (or --force to overwrite)`);
     }
-    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal, options.pipIndex);
+    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal, `run connector-build base publish ${version.version}${options.publishTo ? ` --publish-to ${repository}` : ""} --force`);
     recordVersion(
       options.catalogPath,
       bytes,
-      { ...version.data, published: { digest: result.digest, publishedAt: new Date().toISOString() }, dockerfiles: result.dockerfiles },
+      { ...version.data, published: publishedRecord(result.digest, repository, catalog.repository), dockerfiles: result.dockerfiles },
       true,
     );
     log(`recorded ${version.version} (${result.digest}) in ${options.catalogPath}`);

@@ -4,6 +4,9 @@ import { buildConnectors, parseBuildOutput } from "../connector/build-connectors
 import { parsePipIndexOptions } from "../connector/pip-index.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
+import { maskInOutput } from "./output-boundary.ts";
+import { withCleanupOnInterrupt } from "./signals.ts";
+import { RegistryClient } from "../registry/registry-client.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -31,18 +34,26 @@ export async function buildCommand(
     verbose?: boolean;
     pipIndexUrl?: string;
     pipExtraIndexUrl?: string[] | string;
+    force?: boolean;
+    specTimeout?: string;
+    hookTimeout?: string;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
+  const specTimeout = Number(opts.specTimeout ?? "120");
+  if (!Number.isFinite(specTimeout) || specTimeout <= 0) throw new ConnectorBuildError("USAGE", `--spec-timeout '${opts.specTimeout}': expected a positive number of seconds`);
+  const hookTimeout = Number(opts.hookTimeout ?? "60");
+  if (!Number.isFinite(hookTimeout) || hookTimeout <= 0) throw new ConnectorBuildError("USAGE", `--hook-timeout '${opts.hookTimeout}': expected a positive number of seconds`);
   const secrets = secretsFromEnv(opts.secret ?? []);
   const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+  maskInOutput([...Object.values(secrets), process.env.REGISTRY_PASSWORD ?? ""]);
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
-    const results = await buildConnectors(dirs, {
+    const results = await withCleanupOnInterrupt("the build", () => buildConnectors(dirs, {
       engine,
       catalog,
       platforms,
@@ -51,18 +62,23 @@ export async function buildCommand(
       secrets,
       pipIndex,
       ...(opts.catalog !== undefined ? { catalogRef: opts.catalog } : {}),
+      force: opts.force === true,
+      specTimeoutMs: specTimeout * 1000,
+      hookTimeoutMs: hookTimeout * 1000,
+      // The push path and this check read the same credentials (REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config).
+      ...(output.kind === "registry" ? { registry: new RegistryClient() } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
       },
-    });
+    }));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {
       for (const r of results) {
         if (r.status === "success") {
           const where = r.output?.reference ?? r.output?.path ?? r.platforms.map((p) => p.imageId).join(", ");
-          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
+          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind ?? "none"}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
         } else {
           process.stdout.write(`✗ ${r.connector}: ${r.error?.message}\n`);
         }

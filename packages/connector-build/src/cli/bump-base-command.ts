@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { NotRegularFileError, readRegularFileSync } from "../shared/regular-file.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { findConnectors } from "../connector/discover.ts";
 import { filePatch } from "../shared/text-diff.ts";
@@ -27,7 +28,13 @@ export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?:
         `bump-base: ${join(dir, "Dockerfile")} exists: the connector is still built from its Dockerfile, and setting baseImage would skip every check a migration makes: run connector-build migrate ${dir} (or pass --force to set baseImage anyway)`,
       );
     }
-    const before = readFileSync(path, "utf8");
+    let before: string;
+    try {
+      before = readRegularFileSync(path).toString("utf8");
+    } catch (error) {
+      if (error instanceof NotRegularFileError) throw new ConnectorBuildError("INVALID_METADATA", error.message);
+      throw error;
+    }
     const after = setBaseImageInYaml(before, address, path);
     if (after !== before) edits.push({ path, before, after });
   }

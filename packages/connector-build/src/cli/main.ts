@@ -2,6 +2,7 @@ import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { Command, CommanderError, Option } from "commander";
 import { findDaggerCli } from "../engines/dagger/discovery.ts";
 import { EXIT, exitCodeFor } from "../errors.ts";
+import { installOutputBoundary } from "./output-boundary.ts";
 
 export { EXIT, exitCodeFor } from "../errors.ts";
 
@@ -105,6 +106,9 @@ function buildProgram(outcome: Outcome): Command {
     .option("--verbose", "stream the engine's build log on stderr")
     .addOption(pipIndexUrlOption())
     .addOption(pipExtraIndexUrlOption())
+    .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
+    .option("--hook-timeout <seconds>", "how long loading build_customization.ts, and each of its hooks, may take", "60")
+    .option("--spec-timeout <seconds>", "how long each image's spec may run before the build fails and its container is removed", "120")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")
@@ -203,6 +207,7 @@ function buildProgram(outcome: Outcome): Command {
 /** Runs the CLI; returns the exit code. Prints one clean error line (the stack with --debug). */
 export async function main(argv: readonly string[]): Promise<number> {
   const outcome: Outcome = { exitCode: EXIT.ok };
+  const restoreOutput = installOutputBoundary();
   const program = buildProgram(outcome);
   program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   const debug = argv.includes("--debug");
@@ -219,5 +224,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`connector-build: error: ${message}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
+  } finally {
+    restoreOutput();
   }
 }

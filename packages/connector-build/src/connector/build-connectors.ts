@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { platformArchitecture, type BaseImageCatalog, type Platform } from "@airbyte-ci/base-images";
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
@@ -8,14 +8,11 @@ import { findSpecMessage } from "../inspect/image-probes.ts";
 import { createLimiter } from "../shared/pool.ts";
 import { pipIndexSecrets, withPipIndex, type PipIndexOptions } from "./pip-index.ts";
 import { baseImageAnnotations, resolvePublishedBase } from "./published-base.ts";
+import { preflightBuild, type BuildOutput } from "./build-preflight.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
 
-/** Where built images go. */
-export type BuildOutput =
-  | { readonly kind: "docker" }
-  | { readonly kind: "oci"; readonly path: string }
-  | { readonly kind: "registry"; readonly prefix: string }
-  | { readonly kind: "none" };
+export type { BuildOutput } from "./build-preflight.ts";
 
 /** Parses `--output docker|oci:<file>|registry:<ref>`. */
 export function parseBuildOutput(value: string): BuildOutput {
@@ -64,11 +61,22 @@ export interface BuildConnectorsOptions {
   /** How the user named the catalog (`local`, a path), for hints in errors. Default: none. */
   readonly catalogRef?: string;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Milliseconds loading a hook file, and each hook, may take. Default 60 000. */
+  readonly hookTimeoutMs?: number;
+  /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
+  readonly specTimeoutMs?: number;
+  /** Replace existing output files and registry tags. Default false: they are refused before building. */
+  readonly force?: boolean;
+  /** Checks registry outputs before any build (reachable, pushes accepted, tag unused). Default: not checked. */
+  readonly registry?: RegistryClient;
 }
 
+/** How long `spec` may run before the build fails and its container is removed. */
+const DEFAULT_SPEC_TIMEOUT_MS = 120_000;
+
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
-export async function verifySpec(engine: Engine, image: BuiltImage): Promise<{ spec: boolean; detail: string; message?: unknown }> {
-  const run = await engine.run(image, ["spec"], { useEntrypoint: true });
+export async function verifySpec(engine: Engine, image: BuiltImage, timeoutMs = DEFAULT_SPEC_TIMEOUT_MS): Promise<{ spec: boolean; detail: string; message?: unknown }> {
+  const run = await engine.run(image, ["spec"], { useEntrypoint: true, timeoutMs });
   const message = findSpecMessage(run.stdout);
   if (message) return { spec: true, detail: "spec answered with a SPEC message", message };
   return {
@@ -82,15 +90,17 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
   try {
-    const catalogRef = options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {};
-    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, catalogRef);
+    const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, {
+      ...(options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {}),
+      ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
+    });
     const { metadata } = prepared;
     result.connector = metadata.technicalName;
     result.dockerRepository = metadata.dockerRepository;
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
-    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, catalogRef);
+    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {});
     const connector: PreparedConnector = { ...prepared, publishedBase };
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
@@ -109,7 +119,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         onProgress: (line) => log(line),
       });
       log(`verifying ${platform}: spec`);
-      const verification = await verifySpec(options.engine, image);
+      const verification = await verifySpec(options.engine, image, options.specTimeoutMs);
       result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
       if (!verification.spec) {
         throw new ConnectorBuildError("VERIFICATION_FAILED", `connector ${metadata.technicalName} (${platform}): ${verification.detail}`);
@@ -133,6 +143,9 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       result.output = { kind: "oci", path };
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
+      if (options.registry && !options.force && (await options.registry.tagExists(`${output.prefix}/${metadata.dockerRepository}`, metadata.dockerImageTag))) {
+        throw new ConnectorBuildError("USAGE", `${target} appeared in the registry during the build (another build pushed it): expected an unused tag (or --force)`);
+      }
       const published = await options.engine.publish(images, target, { annotations: baseImageAnnotations(publishedBase, options.platforms) });
       for (const entry of result.platforms) {
         const digest = published.platformDigests[entry.platform];
@@ -163,10 +176,12 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
       throw new ConnectorBuildError("INVALID_CONNECTOR", `${dir} is not a directory: expected a connector folder holding metadata.yaml`);
     }
   }
-  const output = options.output;
-  const ociMany = output.kind === "oci" && (dirs.length > 1 || (existsSync(output.path) && statSync(output.path).isDirectory()));
-  if (output.kind === "oci" && ociMany) mkdirSync(output.path, { recursive: true });
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-  const limit = createLimiter(concurrency);
-  return Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+  const { ociMany, release } = await preflightBuild(dirs.map((dir) => resolve(dir)), options);
+  try {
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const limit = createLimiter(concurrency);
+    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+  } finally {
+    release();
+  }
 }

@@ -3,8 +3,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ImageRecipe, describe as describeValue } from "@airbyte-ci/base-images";
-import { HooksError, validateBuildCustomization, type BuildCustomization, type BuildHook, type HookContext } from "@airbyte-ci/hooks";
-import { createJiti } from "jiti";
+import type { BuildCustomization, BuildHook, HookContext } from "@airbyte-ci/hooks";
+import { isDeepStrictEqual } from "node:util";
+import { DEFAULT_HOOK_TIMEOUT_MS, runHookTask } from "./hook-runner.ts";
 import { ConnectorBuildError } from "../errors.ts";
 
 /** File names a connector's customisation may have, in lookup order. */
@@ -26,8 +27,18 @@ function resolvePackage(specifier: string): string {
   return existsSync(built) ? built : join(dir, "src/index.ts");
 }
 
-/** Finds and loads `build_customization.{ts,mts,js,mjs}` beside metadata.yaml; no compile step. */
-export async function loadBuildCustomization(connectorDir: string, technicalName: string): Promise<LoadedCustomization> {
+/** Options of {@link loadBuildCustomization}. */
+export interface LoadCustomizationOptions {
+  /** Milliseconds loading the file, and each hook, may take. Default {@link DEFAULT_HOOK_TIMEOUT_MS}. */
+  readonly hookTimeoutMs?: number;
+}
+
+/**
+ * Finds `build_customization.{ts,mts,js,mjs}` beside metadata.yaml and loads it in a worker thread
+ * ({@link runHookTask}); no compile step. The hooks returned run there too, one worker per call:
+ * the file never runs in the CLI's own thread.
+ */
+export async function loadBuildCustomization(connectorDir: string, technicalName: string, options: LoadCustomizationOptions = {}): Promise<LoadedCustomization> {
   const found = BUILD_CUSTOMIZATION_FILES.map((f) => join(connectorDir, f)).filter((f) => existsSync(f));
   if (found.length === 0) return { file: undefined, customization: {} };
   if (found.length > 1) {
@@ -37,34 +48,29 @@ export async function loadBuildCustomization(connectorDir: string, technicalName
     );
   }
   const file = found[0] as string;
-  let loaded: unknown;
-  try {
-    const jiti = createJiti(import.meta.url, {
-      alias: { "@airbyte-ci/hooks": resolvePackage("@airbyte-ci/hooks"), "@airbyte-ci/base-images": resolvePackage("@airbyte-ci/base-images") },
-      moduleCache: false,
-      fsCache: false,
-      interopDefault: true,
-    });
-    loaded = await jiti.import(file, { default: true });
-  } catch (error) {
-    throw new ConnectorBuildError(
-      "HOOK_FAILED",
-      `connector ${technicalName}: cannot load ${file}: ${firstLine(error)}`,
-      { cause: error },
-    );
-  }
-  if (typeof loaded !== "object" || loaded === null) {
-    throw new ConnectorBuildError(
-      "HOOK_FAILED",
-      `connector ${technicalName}: ${file} must export default defineBuildCustomization({...}), but its default export is ${describeValue(loaded)}`,
-    );
-  }
-  try {
-    return { file, customization: validateBuildCustomization(loaded, `connector ${technicalName}: ${file}`) };
-  } catch (error) {
-    if (HooksError.isInstance(error)) throw new ConnectorBuildError("HOOK_FAILED", error.message, { cause: error });
-    throw error;
-  }
+  const timeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+  const alias = { "@airbyte-ci/hooks": resolvePackage("@airbyte-ci/hooks"), "@airbyte-ci/base-images": resolvePackage("@airbyte-ci/base-images") };
+  const loaded = await runHookTask(file, alias, { kind: "load", where: `connector ${technicalName}: ${file}` }, timeoutMs);
+  if (loaded.kind !== "loaded") throw new ConnectorBuildError("HOOK_FAILED", `connector ${technicalName}: ${file}: could not be loaded`);
+  const inWorker =
+    (hook: "preConnectorInstall" | "postConnectorInstall"): BuildHook =>
+    async (recipe, context) => {
+      const where = `connector ${technicalName}: ${file}: hook ${hook}`;
+      const context_: HookContext = { connector: { ...context.connector }, platform: context.platform, baseImageVersion: context.baseImageVersion };
+      const reply = await runHookTask(file, alias, { kind: "run", where, hook, operations: recipe.operations, context: context_ }, timeoutMs);
+      if (reply.kind !== "recipe") throw new ConnectorBuildError("HOOK_FAILED", `${where}: returned no recipe`);
+      try {
+        return ImageRecipe.fromOperations(reply.operations, where);
+      } catch (error) {
+        throw new ConnectorBuildError("HOOK_FAILED", `${where} returned an invalid recipe: ${firstLine(error)}`, { cause: error });
+      }
+    };
+  const customization: BuildCustomization = {
+    ...(loaded.mainFileName !== undefined ? { mainFileName: loaded.mainFileName } : {}),
+    ...(loaded.hooks.includes("preConnectorInstall") ? { preConnectorInstall: inWorker("preConnectorInstall") } : {}),
+    ...(loaded.hooks.includes("postConnectorInstall") ? { postConnectorInstall: inWorker("postConnectorInstall") } : {}),
+  };
+  return { file, customization };
 }
 
 function firstLine(error: unknown): string {
@@ -72,7 +78,11 @@ function firstLine(error: unknown): string {
   return message.split("\n").slice(0, 3).join(" ").trim();
 }
 
-/** Runs one hook; anything but a recipe back is an error naming the connector, file and hook. */
+/**
+ * Runs one hook; anything but the recipe it was given, extended, is an error naming the connector,
+ * file and hook. A hook may add operations but not change or drop those it received, nor start
+ * from another image (`from`): the base (and its platform) is the catalog's.
+ */
 export async function runHook(
   name: "preConnectorInstall" | "postConnectorInstall",
   hook: BuildHook | undefined,
@@ -86,10 +96,23 @@ export async function runHook(
   try {
     result = await hook(recipe, context);
   } catch (error) {
+    if (ConnectorBuildError.isInstance(error) && error.code === "HOOK_FAILED") throw error;
     throw new ConnectorBuildError("HOOK_FAILED", `${where} threw: ${firstLine(error)}`, { cause: error });
   }
   if (!ImageRecipe.isInstance(result)) {
     throw new ConnectorBuildError("HOOK_FAILED", `${where} returned ${describeValue(result)}: expected the recipe (an ImageRecipe) it was given, extended`);
+  }
+  const given = recipe.operations;
+  const changed = given.findIndex((op, i) => !isDeepStrictEqual(op, result.operations[i]));
+  if (changed >= 0) {
+    throw new ConnectorBuildError("HOOK_FAILED", `${where} changed or dropped operation ${changed} (${given[changed]?.op}) of the recipe it was given: expected the recipe extended, never rewritten`);
+  }
+  const from = result.operations.findIndex((op, i) => i >= given.length && op.op === "from");
+  if (from >= 0) {
+    throw new ConnectorBuildError(
+      "HOOK_FAILED",
+      `${where} called from(...) (operation ${from}): a hook may not change the base image; expected the recipe extended on the catalog's base`,
+    );
   }
   return result;
 }

@@ -1,4 +1,5 @@
-import { isMap, isScalar, parseDocument } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import { Scalar, isMap, isScalar, parseDocument } from "yaml";
 import { ConnectorBuildError } from "../errors.ts";
 
 /**
@@ -6,6 +7,34 @@ import { ConnectorBuildError } from "../errors.ts";
  * characters (or inserting one line): every comment and the formatting of the rest stay as they are.
  */
 export function setBaseImageInYaml(source: string, address: string, where = "metadata.yaml"): string {
+  const edited = editBaseImage(source, address, where);
+  verifyEdit(source, edited, address, where);
+  return edited;
+}
+
+/**
+ * The edit is checked by reading it back before anything is written: the YAML parses, baseImage is
+ * the new address, and every other value is what it was. What fails this is refused, not written.
+ */
+function verifyEdit(before: string, after: string, address: string, where: string): void {
+  const reread = parseDocument(after);
+  const data = reread.errors.length === 0 ? (reread.toJS() as { data?: { connectorBuildOptions?: { baseImage?: unknown } } } | null) : undefined;
+  const old = parseDocument(before).toJS() as { data?: { connectorBuildOptions?: { baseImage?: unknown } } } | null;
+  const withoutBase = (doc: typeof old) => {
+    const copy = structuredClone(doc);
+    if (copy?.data?.connectorBuildOptions) delete copy.data.connectorBuildOptions.baseImage;
+    if (copy?.data?.connectorBuildOptions && Object.keys(copy.data.connectorBuildOptions).length === 0) delete copy.data.connectorBuildOptions;
+    return copy;
+  };
+  if (data?.data?.connectorBuildOptions?.baseImage !== address || !isDeepStrictEqual(withoutBase(data), withoutBase(old))) {
+    throw new ConnectorBuildError(
+      "INVALID_METADATA",
+      `${where}: cannot set data.connectorBuildOptions.baseImage safely (the edited file would not read back as the same metadata with the new address): expected baseImage as a plain one-line value; nothing was written`,
+    );
+  }
+}
+
+function editBaseImage(source: string, address: string, where: string): string {
   const doc = parseDocument(source, { keepSourceTokens: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -22,6 +51,20 @@ export function setBaseImageInYaml(source: string, address: string, where = "met
   if (existing !== undefined) {
     if (!isScalar(existing) || !existing.range) {
       throw new ConnectorBuildError("INVALID_METADATA", `${where}: data.connectorBuildOptions.baseImage is not a string: expected an image address`);
+    }
+    if (existing.type === Scalar.BLOCK_FOLDED || existing.type === Scalar.BLOCK_LITERAL) {
+      throw new ConnectorBuildError(
+        "INVALID_METADATA",
+        `${where}: data.connectorBuildOptions.baseImage is a block scalar (${existing.type === Scalar.BLOCK_FOLDED ? ">" : "|"}): expected a plain one-line value such as baseImage: <registry>/<repository>:<tag>@sha256:<digest>; nothing was written`,
+      );
+    }
+    if (existing.value === null && existing.range[0] === existing.range[1]) {
+      // `baseImage:` with no value: write the address after the key's colon.
+      const pair = isMap(options) ? options.items.find((p) => isScalar(p.key) && p.key.value === "baseImage") : undefined;
+      const keyEnd = isScalar(pair?.key) ? pair.key.range?.[1] : undefined;
+      const colon = keyEnd === undefined ? -1 : source.indexOf(":", keyEnd);
+      if (colon < 0) throw new ConnectorBuildError("INVALID_METADATA", `${where}: cannot locate data.connectorBuildOptions.baseImage`);
+      return `${source.slice(0, colon + 1)} ${address}${source.slice(colon + 1)}`;
     }
     const [start, valueEnd] = existing.range;
     // Keep the quoting style of the original value.

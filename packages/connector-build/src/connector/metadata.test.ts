@@ -202,9 +202,23 @@ describe("connectorMetadataSchema", () => {
   });
 
   it("accepts registry hosts with ports and digest-only references", () => {
-    const data = (baseImage: string) => ({ data: { dockerRepository: "127.0.0.1:5000/airbyte/source-x", dockerImageTag: "dev", connectorBuildOptions: { baseImage } } });
+    const data = (baseImage: string) => ({ data: { dockerRepository: "airbyte/source-x", dockerImageTag: "dev", connectorBuildOptions: { baseImage } } });
     expect(connectorMetadataSchema.safeParse(data("127.0.0.1:5000/python:3.11-bookworm")).success).toBe(true);
     expect(connectorMetadataSchema.safeParse(data(`airbyte/python-connector-base@sha256:${"a".repeat(64)}`)).success).toBe(true);
     expect(connectorMetadataSchema.safeParse(data("Python:3.11")).success).toBe(false);
+  });
+
+  it("a dockerRepository is lowercase namespace/name of at most 255 characters, naming no registry (issue #16, class 7)", () => {
+    const problems = (dockerRepository: string) => {
+      const result = connectorMetadataSchema.safeParse({ data: { dockerRepository, dockerImageTag: "1.0.0" } });
+      return result.success ? [] : result.error.issues.map((i) => i.message);
+    };
+    expect(problems("airbyte/source-x")).toEqual([]);
+    expect(problems("Airbyte/source-x")).toEqual(['"Airbyte/source-x" is not a Docker repository: expected lowercase namespace/name without tag or digest, e.g. airbyte/source-instagram']);
+    expect(problems(`airbyte/${"x".repeat(250)}`)[0]).toMatch(/is 258 characters long: expected a Docker repository of at most 255/);
+    expect(problems("ghcr.io/airbyte/source-x")).toEqual([
+      '"ghcr.io/airbyte/source-x" names a registry (ghcr.io): expected namespace/name only, e.g. airbyte/source-instagram; the registry comes from --output registry:<registry>',
+    ]);
+    expect(problems("127.0.0.1:5000/airbyte/source-x")[0]).toMatch(/names a registry \(127\.0\.0\.1:5000\)/);
   });
 });

@@ -1,9 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { IMAGE_REFERENCE_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "@airbyte-ci/base-images";
+import { IMAGE_REFERENCE_PATTERN, REPOSITORY_PATH_PATTERN, TAG_PATTERN } from "@airbyte-ci/base-images";
 import { z } from "zod";
 import { ConnectorBuildError } from "../errors.ts";
+import { readText } from "../shared/fs-callback.ts";
+import { NotRegularFileError } from "../shared/regular-file.ts";
 
 /** File name of a connector's metadata, in the connector's folder. */
 export const METADATA_FILE_NAME = "metadata.yaml";
@@ -46,13 +47,31 @@ function typeError(expected: string, hint?: (input: unknown) => string | undefin
 const unquotedNumberHint = (input: unknown): string | undefined =>
   typeof input === "number" ? "YAML read the unquoted value as a number: quote it in metadata.yaml" : undefined;
 
-const dockerRepositorySchema = z
-  .string({ error: typeError("a Docker repository such as airbyte/source-instagram") })
-  .regex(REPOSITORY_PATTERN, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a Docker repository: expected lowercase [registry/]namespace/name ` +
-      "without tag or digest, e.g. airbyte/source-instagram",
-  });
+/** Docker's limit on a repository name. */
+const MAX_REPOSITORY_LENGTH = 255;
+
+/**
+ * Why a dockerRepository cannot name an image, or undefined. It is `namespace/name` only: the
+ * registry comes from the output (`--output registry:<registry>`), and Docker reads a first
+ * component with `.` or `:` (or `localhost`) as a registry host.
+ */
+function repositoryProblem(value: string): string | undefined {
+  const shown = value.length > 80 ? `${JSON.stringify(value.slice(0, 80))}… (${value.length} characters)` : JSON.stringify(value);
+  if (value.length > MAX_REPOSITORY_LENGTH) return `${shown} is ${value.length} characters long: expected a Docker repository of at most ${MAX_REPOSITORY_LENGTH}`;
+  const first = value.split("/")[0] ?? "";
+  if (value.includes("/") && (/[.:]/.test(first) || first === "localhost")) {
+    return `${shown} names a registry (${first}): expected namespace/name only, e.g. airbyte/source-instagram; the registry comes from --output registry:<registry>`;
+  }
+  if (!REPOSITORY_PATH_PATTERN.test(value)) {
+    return `${shown} is not a Docker repository: expected lowercase namespace/name without tag or digest, e.g. airbyte/source-instagram`;
+  }
+  return undefined;
+}
+
+const dockerRepositorySchema = z.string({ error: typeError("a Docker repository such as airbyte/source-instagram") }).superRefine((value, ctx) => {
+  const problem = repositoryProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: value });
+});
 
 const dockerImageTagSchema = z
   .string({ error: typeError("a Docker tag such as 1.0.11", unquotedNumberHint) })
@@ -357,7 +376,7 @@ export async function inspectConnectorMetadata(dir: string): Promise<MetadataIns
   const metadataPath = join(resolve(dir), METADATA_FILE_NAME);
   let source: string;
   try {
-    source = await readFile(metadataPath, "utf8");
+    source = await readText(metadataPath);
   } catch (error) {
     return { metadataPath, metadata: undefined, problems: [readProblem(metadataPath, error)] };
   }
@@ -367,7 +386,9 @@ export async function inspectConnectorMetadata(dir: string): Promise<MetadataIns
 function readProblem(file: string, error: unknown): MetadataProblem {
   const code = (error as NodeJS.ErrnoException).code;
   const message =
-    code === "ENOENT"
+    error instanceof NotRegularFileError
+      ? error.message.slice(file.length + 1)
+      : code === "ENOENT"
       ? `does not exist: expected the connector folder ${dirname(file)} to hold its ${METADATA_FILE_NAME}`
       : code === "EISDIR"
         ? `is a directory: expected a ${METADATA_FILE_NAME} file`

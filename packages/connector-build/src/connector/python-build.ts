@@ -4,7 +4,7 @@ import { ImageRecipe, type BaseImageCatalog, type BaseImageVersion, type Platfor
 import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
 import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
-import { loadBuildCustomization, runHook, type LoadedCustomization } from "./build-customization.ts";
+import { loadBuildCustomization, runHook, type LoadCustomizationOptions, type LoadedCustomization } from "./build-customization.ts";
 import { withPoetryDependencies, withPoetryRootPackage } from "./poetry-install.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
 import { requirementsOnlyNameTheConnector } from "./requirements-file.ts";
@@ -32,7 +32,7 @@ export interface PreparedConnector {
  * only recorded is BASE_IMAGE_UNPUBLISHED), loads hooks, checks the code layout. `catalogRef` is
  * how the user named the catalog, for error hints.
  */
-export async function prepareConnector(dir: string, catalog: BaseImageCatalog, options: { catalogRef?: string } = {}): Promise<PreparedConnector> {
+export async function prepareConnector(dir: string, catalog: BaseImageCatalog, options: LoadCustomizationOptions & { catalogRef?: string } = {}): Promise<PreparedConnector> {
   const metadata = await readConnectorMetadata(dir);
   if (!metadata.baseImage) {
     throw new ConnectorBuildError(
@@ -47,7 +47,7 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
     );
   }
   const baseImage = resolveConnectorBaseImage(catalog, metadata.baseImage, `${metadata.metadataPath} data.connectorBuildOptions.baseImage`, options.catalogRef);
-  const customization = await loadBuildCustomization(metadata.dir, metadata.technicalName);
+  const customization = await loadBuildCustomization(metadata.dir, metadata.technicalName, options);
   const mainFileName = customization.customization.mainFileName ?? "main.py";
   const packageDir = metadata.technicalName.replaceAll("-", "_");
   const mainPath = join(metadata.dir, mainFileName);

@@ -1,5 +1,6 @@
 import type { ImageRecipe, RecipeOperation } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../errors.ts";
+import { dockerfileValue as v } from "./dockerfile-value.ts";
 
 /** Where `withNewFile` contents are placed in the generated build context. */
 export const GENERATED_FILES_DIR = ".airbyte-ci/new-files";
@@ -31,10 +32,6 @@ export interface RenderedDockerfile {
 function literalWord(value: string): string {
   return value.replace(/[\\$]/g, "\\$&");
 }
-/** A double-quoted Dockerfile string whose content is taken literally. */
-function quoted(value: string): string {
-  return `"${value.replace(/[\\"$]/g, "\\$&")}"`;
-}
 /** A JSON array for exec form (no substitution happens in RUN/ENTRYPOINT/CMD exec form). */
 function execForm(args: readonly string[]): string {
   return JSON.stringify(args);
@@ -42,10 +39,6 @@ function execForm(args: readonly string[]): string {
 /** A JSON array for COPY, whose words do get variable substitution. */
 function copyForm(args: readonly string[]): string {
   return JSON.stringify(args.map(literalWord));
-}
-function unquotedWord(value: string): string {
-  // WORKDIR and USER take the rest of the line, with substitution and quote removal.
-  return value.replace(/[\\$"']/g, "\\$&");
 }
 function secretTarget(secret: string): string {
   return `/run/secrets/${secret}`;
@@ -78,26 +71,27 @@ export function renderDockerfile(recipe: ImageRecipe): RenderedDockerfile {
 
   ops.forEach((op, index) => {
     const step = (lines: string[], buildStep: boolean) => steps.push({ operation: index, op: op.op, lines, buildStep });
+    const at = `operation ${index} (${op.op})`;
     switch (op.op) {
       case "from":
         caches.clear();
         secretVars.clear();
-        step([`FROM ${op.address}`], true);
+        step([`FROM ${v("word", op.address, at)}`], true);
         break;
       case "withEnvVariable":
-        step([`ENV ${op.name}=${quoted(op.value)}`], false);
+        step([`ENV ${v("env-name", op.name, at)}=${v("quoted", op.value, at)}`], false);
         break;
       case "withExec": {
         const mounts: string[] = [];
         for (const [path, c] of caches) {
-          mounts.push(`--mount=type=cache,target=${path},id=${c.cache}${c.sharing ? `,sharing=${c.sharing}` : ""}`);
+          mounts.push(`--mount=type=cache,target=${v("mount", path, at)},id=${v("mount", c.cache, at)}${c.sharing ? `,sharing=${v("mount", c.sharing, at)}` : ""}`);
         }
         let argv = op.args;
         if (secretVars.size > 0) {
           const assignments: string[] = [];
           for (const [name, secret] of secretVars) {
-            mounts.push(`--mount=type=secret,id=${secret},target=${secretTarget(secret)},required=true`);
-            assignments.push(`${name}="$(cat ${secretTarget(secret)})"; export ${name};`);
+            mounts.push(`--mount=type=secret,id=${v("mount", secret, at)},target=${v("mount", secretTarget(secret), at)},required=true`);
+            assignments.push(`${v("env-name", name, at)}="$(cat ${secretTarget(secret)})"; export ${name};`);
           }
           argv = ["/bin/sh", "-c", `${assignments.join(" ")} exec "$@"`, "withSecretVariable", ...op.args];
         }
@@ -105,7 +99,7 @@ export function renderDockerfile(recipe: ImageRecipe): RenderedDockerfile {
         break;
       }
       case "withWorkdir":
-        step([`WORKDIR ${unquotedWord(op.path)}`], true);
+        step([`WORKDIR ${v("rest-of-line", op.path, at)}`], true);
         break;
       case "withFile":
         step([`COPY ${op.permissions !== undefined ? `--chmod=${op.permissions.toString(8).padStart(4, "0")} ` : ""}${copyForm([op.source, op.path])}`], true);
@@ -121,7 +115,7 @@ export function renderDockerfile(recipe: ImageRecipe): RenderedDockerfile {
         break;
       }
       case "withLabel":
-        step([`LABEL ${quoted(op.name)}=${quoted(op.value)}`], false);
+        step([`LABEL ${v("quoted", v("label-name", op.name, at), at)}=${v("quoted", op.value, at)}`], false);
         break;
       case "withEntrypoint":
         step([`ENTRYPOINT ${execForm(op.args)}`], false);
@@ -130,20 +124,20 @@ export function renderDockerfile(recipe: ImageRecipe): RenderedDockerfile {
         step([`CMD ${execForm(op.args)}`], false);
         break;
       case "withUser":
-        step([`USER ${unquotedWord(op.name)}`], false);
+        step([`USER ${v("rest-of-line", op.name, at)}`], false);
         break;
       case "withMountedCache":
         caches.set(op.path, { cache: op.cache, ...(op.sharing ? { sharing: op.sharing } : {}) });
-        step([`# withMountedCache ${op.path} (cache volume ${op.cache}): mounted on the RUN instructions below`], false);
+        step([`# withMountedCache ${v("mount", op.path, at)} (cache volume ${v("mount", op.cache, at)}): mounted on the RUN instructions below`], false);
         break;
       case "withoutMount":
         caches.delete(op.path);
-        step([`# withoutMount ${op.path}`], false);
+        step([`# withoutMount ${v("comment", op.path, at)}`], false);
         break;
       case "withSecretVariable":
         secretVars.set(op.name, op.secret);
         secrets.add(op.secret);
-        step([`# withSecretVariable ${op.name} from secret '${op.secret}': mounted on the RUN instructions below, never stored`], false);
+        step([`# withSecretVariable ${v("env-name", op.name, at)} from secret '${v("mount", op.secret, at)}': mounted on the RUN instructions below, never stored`], false);
         break;
     }
   });

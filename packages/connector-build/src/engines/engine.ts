@@ -54,6 +54,14 @@ export interface RunResult {
   readonly exitCode: number;
 }
 
+/** Options of {@link Engine.run}. */
+export interface RunOptions {
+  /** Run through the image's entrypoint. Default false (`--entrypoint ""`). */
+  readonly useEntrypoint?: boolean;
+  /** Stop the container after this many milliseconds (engines that can; it is then removed) and fail. Default: no limit. */
+  readonly timeoutMs?: number;
+}
+
 /** The parts of an image's config that builds and checks look at. */
 export interface ImageConfig {
   readonly env: Readonly<Record<string, string>>;
@@ -120,7 +128,7 @@ export interface Engine {
    */
   resolveImage(reference: string, options?: ResolveImageOptions): Promise<ResolvedImage>;
   /** Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). */
-  run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult>;
+  run(image: BuiltImage, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Reads the image config. */
   inspect(image: BuiltImage): Promise<ImageConfig>;
   /** Writes the images (one per platform) as one OCI tarball. */

@@ -21,7 +21,7 @@ import { manifestKey, parseReference, parseRepository, tagKey, type ParsedRefere
 import { RegistryError } from "./registry-error.ts";
 import { imageConfigSchema, parseManifest } from "./schemas.ts";
 import { RegistryTransport, registryApiBase, scopeFor, stripParams, type RegistryClientOptions } from "./transport.ts";
-import { blobExists, copyManifest, mountBlob, putIndex, putManifest, uploadBlob } from "./write.ts";
+import { blobExists, checkPushAccess, copyManifest, mountBlob, putIndex, putManifest, uploadBlob } from "./write.ts";
 
 export { MEDIA_TYPES, type FetchedManifest, type IndexEntry } from "./oci-types.ts";
 export { RegistryError } from "./registry-error.ts";
@@ -258,6 +258,11 @@ export class RegistryClient {
 
   // ---------------------------------------------------------------------------------------------
   // Writes (registry/write.ts)
+
+  /** Checks that `repository` is reachable and accepts pushes with the credentials at hand; nothing is written. */
+  checkPushAccess(repository: string): Promise<void> {
+    return checkPushAccess(this, repository);
+  }
 
   /** True when blob `digest` exists in `repository`. */
   blobExists(repository: string, digest: string): Promise<boolean> {

@@ -248,3 +248,37 @@ export async function copyManifest(client: RegistryClient, source: string, targe
   return client.putManifest(targetRepository, tag ?? fetched.digest, fetched.bytes, fetched.mediaType);
 }
 
+
+/**
+ * Checks, before any build, that `repository` is reachable and accepts pushes with the credentials
+ * at hand: opens a blob upload (what a push does first) and cancels it. Nothing is written.
+ */
+export async function checkPushAccess(client: RegistryClient, repository: string): Promise<void> {
+  const repo = parseRepository(repository, "check push access");
+  const start = `${registryApiBase(repo.registry)}/v2/${repo.repository}/blobs/uploads/`;
+  const opened = await client.transport.send({
+    operation: `check that ${repository} accepts pushes (open a blob upload)`,
+    expected: "202: the registry is reachable and the credentials may push",
+    registry: repo.registry,
+    method: "POST",
+    url: start,
+    scopes: [scopeFor(repo.repository, "pull,push")],
+    ok: [202],
+  });
+  await opened.body?.cancel();
+  const location = opened.headers.get("location");
+  if (location === null) return;
+  // Cancel the empty upload; a registry that does not support cancelling lets it expire.
+  await client.transport
+    .send({
+      operation: `cancel the check upload in ${repository}`,
+      expected: "204",
+      registry: repo.registry,
+      method: "DELETE",
+      url: new URL(location, start).toString(),
+      scopes: [scopeFor(repo.repository, "pull,push")],
+      ok: [200, 202, 204, 404, 405],
+    })
+    .then((res) => res.body?.cancel())
+    .catch(() => undefined);
+}

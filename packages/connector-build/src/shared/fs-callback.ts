@@ -1,18 +1,17 @@
-import { readFile, readdir, type Dirent } from "node:fs";
+import { readdir, type Dirent } from "node:fs";
+import { readRegularFile } from "./regular-file.ts";
 
 // The callback API of node:fs, wrapped: for many small files it is about twice as fast as
 // node:fs/promises, whose readFile goes through a FileHandle and several thread-pool round trips.
 
-/** Reads a whole file as bytes. */
+/** Reads a whole regular file as bytes (a FIFO or device is refused, never waited on). */
 export function readBytes(path: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => readFile(path, (error, data) => (error ? reject(error) : resolve(data))));
+  return readRegularFile(path);
 }
 
-/** Reads a whole file as UTF-8 text (a BOM is kept, invalid sequences become U+FFFD). */
-export function readText(path: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    readFile(path, "utf8", (error, data) => (error ? reject(error) : resolve(data))),
-  );
+/** Reads a whole regular file as UTF-8 text (a BOM is kept, invalid sequences become U+FFFD). */
+export async function readText(path: string): Promise<string> {
+  return (await readRegularFile(path)).toString("utf8");
 }
 
 /** Lists a folder with entry types. */

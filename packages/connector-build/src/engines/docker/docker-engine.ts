@@ -5,9 +5,11 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
+import { registerCleanup } from "../../shared/cleanup.ts";
+import type { ChildProcess } from "node:child_process";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
 import { resolveDockerImage } from "./resolve-image.ts";
 import { publishImages } from "./publish.ts";
 import { buildDockerfileWithDocker } from "./dockerfile-build.ts";
@@ -125,7 +127,16 @@ export class DockerEngine implements Engine {
       throw new ConnectorBuildError("BUILD_FAILED", `the recipe needs the secret(s) ${missing.join(", ")} but no value was given: pass them to the build`);
     }
     const client = await findDockerClient();
+    // Private (0700): it holds the secret files, the Dockerfile and maybe a copy of the context.
     const work = mkdtempSync(join(this.workRoot, "airbyte-ci-build-"));
+    chmodSync(work, 0o700);
+    let child: ChildProcess | undefined;
+    // On an interrupt the CLI runs this: the build client is stopped (BuildKit cancels its build
+    // containers) and the folder with its secret files removed.
+    const unregister = registerCleanup(() => {
+      child?.kill("SIGKILL");
+      rmSync(work, { recursive: true, force: true });
+    });
     try {
       let context = request.contextDir ? resolve(request.contextDir) : join(work, "context");
       if (!request.contextDir) mkdirSync(context);
@@ -170,6 +181,7 @@ export class DockerEngine implements Engine {
       const lines: string[] = [];
       const result = await runProcess(client.path, args, {
         env: { ...process.env, DOCKER_BUILDKIT: "1" },
+        onSpawn: (spawned) => (child = spawned),
         onStderrLine: (line) => {
           lines.push(line);
           request.onProgress?.(line);
@@ -186,6 +198,7 @@ export class DockerEngine implements Engine {
       const ref = readFileSync(iid, "utf8").trim();
       return { engine: "docker", platform, ref, cache: cacheReport(rendered, vertices) };
     } finally {
+      unregister();
       rmSync(work, { recursive: true, force: true });
     }
   }
@@ -216,12 +229,37 @@ export class DockerEngine implements Engine {
     return resolveDockerImage(reference, options);
   }
 
-  async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
-    const args = ["run", "--rm", "--platform", image.platform, ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
+  async run(image: BuiltImage, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     if (!options.useEntrypoint && argv.length === 0) {
       throw new ConnectorBuildError("RUN_FAILED", "run: an argv is required when the entrypoint is not used");
     }
-    const result = await docker(args);
+    // Named, so that it can be removed when the client is stopped (timeout, interrupt): killing
+    // `docker run` does not stop its container.
+    const name = `airbyte-ci-run-${randomBytes(8).toString("hex")}`;
+    const args = ["run", "--rm", "--name", name, "--label", `io.airbyte-ci.pid=${process.pid}`, "--platform", image.platform, ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
+    const removeContainer = async () => {
+      await docker(["rm", "-f", name]).catch(() => undefined);
+    };
+    const unregister = registerCleanup(removeContainer);
+    const timeout = new AbortController();
+    const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
+    let result: Awaited<ReturnType<typeof docker>> | undefined;
+    try {
+      result = await docker(args, { signal: timeout.signal }).catch((error: unknown) => {
+        if (timeout.signal.aborted) return undefined;
+        throw error;
+      });
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (timeout.signal.aborted) await removeContainer();
+      unregister();
+    }
+    if (result === undefined || timeout.signal.aborted) {
+      throw new ConnectorBuildError(
+        "RUN_FAILED",
+        `${JSON.stringify(argv)} in ${image.ref} (${image.platform}) did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)} s; its container ${name} was removed`,
+      );
+    }
     if (result.exitCode === 125) {
       throw new ConnectorBuildError("RUN_FAILED", `docker could not start ${JSON.stringify(argv)} in ${image.ref} (${image.platform}): ${lastLines(result.stderr, 5)}`);
     }

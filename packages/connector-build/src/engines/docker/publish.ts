@@ -1,7 +1,29 @@
 import { platformArchitecture, splitImageReference } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { RegistryClient } from "../../registry/registry-client.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credentialsFromEnv } from "../../registry/registry-auth.ts";
 import { docker } from "./docker-client.ts";
+
+/**
+ * `docker push` reads credentials from a Docker config only: when REGISTRY_USERNAME/REGISTRY_PASSWORD
+ * apply to `registry` (as they do for the registry client), they go into a private temporary
+ * DOCKER_CONFIG (0700 folder, 0600 file) that lives for the push and is removed after.
+ */
+async function withPushCredentials<T>(registry: string, fn: (env: NodeJS.ProcessEnv | undefined) => Promise<T>): Promise<T> {
+  const creds = credentialsFromEnv(registry);
+  if (!creds) return fn(undefined);
+  const dir = mkdtempSync(join(tmpdir(), "airbyte-ci-docker-config-"));
+  try {
+    const auth = Buffer.from(`${creds.username}:${creds.password}`).toString("base64");
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
+    return await fn({ ...process.env, DOCKER_CONFIG: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 import type { BuiltImage, PublishOptions, PublishResult } from "../engine.ts";
 import { annotatedOciManifest } from "./oci-annotations.ts";
 import { MEDIA_TYPES } from "../../registry/oci-types.ts";
@@ -37,7 +59,7 @@ export async function publishImages(
     const platformTag = `${repo}:${target.tag}-${platformArchitecture(image.platform)}`;
     const tagged = await docker(["tag", image.ref, platformTag]);
     if (tagged.exitCode !== 0) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: cannot tag ${image.ref}: ${lastLines(tagged.stderr, 3)}`);
-    const pushed = await docker(["push", platformTag]);
+    const pushed = await withPushCredentials(target.registry, (env) => docker(["push", platformTag], env ? { env } : {}));
     if (pushed.exitCode !== 0) {
       throw new ConnectorBuildError(
         "PUBLISH_FAILED",
