@@ -19,6 +19,7 @@ export type ConnectorBuildErrorCode =
   | "RELEASE_REFUSED"
   | "ANALYZE_FAILED"
   | "MIGRATION_REFUSED"
+  | "REBASE_REFUSED"
   | "UNKNOWN_VERSION"
   | "INTERRUPTED";
 

@@ -19,6 +19,7 @@ const INPUT_CODES = new Set([
   "HOOK_FAILED",
   "RELEASE_REFUSED",
   "MIGRATION_REFUSED",
+  "REBASE_REFUSED",
 ]);
 
 /** Maps an error to the CLI's exit code. */
@@ -131,6 +132,19 @@ function buildProgram(): Command {
     .addOption(catalogOption())
     .option("--dry-run", "print the diff and change nothing")
     .action(async (dirs, opts) => (await import("./bump-base-command.ts")).bumpBaseCommand(dirs, opts));
+  program
+    .command("rebase")
+    .description(
+      "move published connector images onto another base version of the same major version without rebuilding: the base's layers, diff ids, history and inherited settings are swapped per platform through the registry API; every rebased image must pass the new base's sanity checks and answer spec before any tag moves",
+    )
+    .argument("<image-ref|connector-dir...>", "registry/repository:tag of a published connector image (index or manifest), or a connector folder (with --registry)")
+    .requiredOption("--to <version>", "base image version to move to")
+    .addOption(catalogOption())
+    .addOption(engineOption())
+    .option("--registry <registry>", "where connector folders' images are published: <registry>[/<namespace>], as build --output registry:<registry>[/<namespace>]")
+    .option("--tag <tag>", "publish the rebased images under this tag (default: each image's own tag)")
+    .option("--json", "print a JSON result per image on stdout (new index address, per-platform digests and checks)")
+    .action(async (refs, opts) => (await import("./rebase-command.ts")).rebaseCommand(refs, opts));
   program
     .command("migrate")
     .description("move a Dockerfile-built connector to the common build: baseImage, build_customization.ts for what the common build does not do, Dockerfile deleted, patch version bumped; refuses with reasons what it cannot express")
