@@ -10,6 +10,7 @@ import { RegistryClient } from "../src/registry/registry-client.ts";
 import { publishBaseImage } from "../src/release.ts";
 import { BASE_DIGEST_LABEL, BASE_NAME_LABEL, parseImageConfig, type RawImageConfig } from "../src/supply-chain/image-config.ts";
 import { rebaseImages } from "../src/supply-chain/rebase.ts";
+import { fetchSbom } from "../src/supply-chain/sbom-output.ts";
 import { runCli } from "./helpers.ts";
 import { buildFromPublishedBase, derivedVersion, stageConnector, supplyCatalog, uniqueName } from "./helpers/supply-chain.ts";
 
@@ -127,6 +128,10 @@ describe("connector-build rebase (real registry, real Docker)", () => {
       expect(reported?.checks.length).toBeGreaterThan(10);
       expect(reported?.checks.every((c) => c.passed)).toBe(true);
     }
+    // Fresh SBOMs beside the rebased index and platform manifests, naming the new base.
+    expect(result?.sboms?.map((x) => x.subject).sort()).toEqual([`${connectorRepo}@${tagDigest}`, ...PLATFORMS.map((p) => `${connectorRepo}@${after[p]?.manifestDigest}`)].sort());
+    const sbom = JSON.parse((await fetchSbom(new RegistryClient(), connectorRepo, tagDigest)) as string) as { components: Array<{ type: string; name: string; version?: string }> };
+    expect(sbom.components.find((c) => c.type === "container" && c.name === baseRepo)?.version).toBe("1.0.1");
     // Independently of the command: the published image runs, answers spec and carries the new base's file.
     const image = await engine.build({ recipe: ImageRecipe.empty().from(`${connectorRepo}:0.1.0@${after["linux/amd64"]?.manifestDigest}`), platform: "linux/amd64" });
     expect((await verifySpec(engine, image)).spec).toBe(true);

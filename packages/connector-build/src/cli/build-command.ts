@@ -19,7 +19,7 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean },
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; sbom?: boolean },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
@@ -36,6 +36,7 @@ export async function buildCommand(
       output,
       concurrency,
       secrets,
+      sbom: opts.sbom !== false,
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);

@@ -14,6 +14,7 @@ export interface RebaseCommandOptions {
   registry?: string;
   tag?: string;
   json?: boolean;
+  sbom?: boolean;
 }
 
 /** `<image-ref>` as given; `<connector-dir>` → `<registry>/<dockerRepository>:<dockerImageTag>` from its metadata.yaml. */
@@ -48,6 +49,7 @@ export async function rebaseCommand(args: string[], opts: RebaseCommandOptions):
       to: opts.to,
       engine,
       ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+      sbom: opts.sbom !== false,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -5,6 +5,8 @@ import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
 import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
+import { RegistryClient } from "../registry/registry-client.ts";
+import { collectContents, publishSboms, writeOciSboms, type PublishedSbom } from "../supply-chain/sbom-output.ts";
 
 /** Where built images go. */
 export type BuildOutput =
@@ -45,6 +47,8 @@ export interface ConnectorBuildResult {
     cache?: CacheReport;
   }>;
   output?: { kind: BuildOutput["kind"]; reference?: string; digest?: string; path?: string };
+  /** SBOMs written beside an `oci:` output, or published beside a `registry:` one. */
+  sbom?: { files?: string[]; published?: PublishedSbom[] };
 }
 
 /** Options of {@link buildConnectors}. */
@@ -56,6 +60,8 @@ export interface BuildConnectorsOptions {
   readonly concurrency?: number;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Write (oci:) or publish (registry:) a CycloneDX SBOM per image and per index. Default: true. */
+  readonly sbom?: boolean;
 }
 
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
@@ -110,6 +116,11 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       }
       images.push(image);
     }
+    // SBOM contents are read before any output: a failure outputs nothing.
+    const wantsSbom = options.sbom !== false && (options.output.kind === "oci" || options.output.kind === "registry");
+    const contents = wantsSbom ? await collectContents(options.engine, images) : [];
+    const baseAddress = prepared.baseImage.publishedAddress;
+    const base = baseAddress !== undefined ? { name: baseAddress.split("@")[0] as string, digest: baseAddress.split("@")[1] as string } : undefined;
     // Every platform built and verified: only now is anything output.
     const reference = `${metadata.dockerRepository}:${metadata.dockerImageTag}`;
     const output = options.output;
@@ -125,6 +136,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       const path = ociMany ? join(output.path, `${metadata.technicalName}.tar`) : output.path;
       await options.engine.exportOci(images, path);
       result.output = { kind: "oci", path };
+      if (wantsSbom) {
+        const platforms = images.map((image, i) => ({ platform: image.platform, contents: contents[i] as (typeof contents)[number] }));
+        result.sbom = { files: await writeOciSboms(path, { repository: metadata.dockerRepository, tag: metadata.dockerImageTag, platforms, ...(base ? { base } : {}) }) };
+      }
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
       const published = await options.engine.publish(images, target);
@@ -133,6 +148,12 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         if (digest) entry.digest = digest;
       }
       result.output = { kind: "registry", reference: published.address, digest: published.digest };
+      if (wantsSbom) {
+        log("publishing SBOMs");
+        const repo = target.slice(0, target.lastIndexOf(":"));
+        const platforms = images.map((image, i) => ({ platform: image.platform, ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}), contents: contents[i] as (typeof contents)[number] }));
+        result.sbom = { published: await publishSboms(new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, ...(base ? { base } : {}) }) };
+      }
     }
     result.status = "success";
   } catch (error) {

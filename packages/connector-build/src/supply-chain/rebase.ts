@@ -18,6 +18,8 @@ import { ConnectorBuildError } from "../errors.ts";
 import { MEDIA_TYPES, RegistryClient, type FetchedManifest } from "../registry/registry-client.ts";
 import { runSanityChecks, type SanityCheckResult } from "../sanity-checks.ts";
 import { BASE_DIGEST_LABEL, BASE_NAME_LABEL, jsonBytes, parseImageConfig, sha256Digest } from "./image-config.ts";
+import { readImageContents, type ImageContents } from "./image-contents.ts";
+import { publishSboms, type PublishedSbom } from "./sbom-output.ts";
 import { baseMismatch, rebaseAnnotations, rebasePlatformImage, type BaseReference, type ManifestDocument, type PlatformImage, type RebasedPlatformImage } from "./rebase-image.ts";
 
 /** Options of {@link rebaseImages}. */
@@ -34,6 +36,8 @@ export interface RebaseOptions {
   readonly tag?: string;
   /** Progress lines, for stderr. Default: discarded. */
   readonly log?: (line: string) => void;
+  /** Publish a fresh SBOM beside each rebased image and index (the old ones describe the old images). Default: true. */
+  readonly sbom?: boolean;
 }
 
 /** One platform of a rebased image. */
@@ -49,6 +53,8 @@ export interface RebasedPlatform {
   readonly connectorLayers: readonly string[];
   readonly checks: readonly SanityCheckResult[];
   readonly spec: { readonly passed: boolean; readonly detail: string };
+  /** What the rebased image holds, for its SBOM (not printed). */
+  readonly contents?: ImageContents;
 }
 
 /** The outcome for one image, as `--json` prints it. */
@@ -65,6 +71,8 @@ export interface RebaseResult {
   readonly address: string;
   readonly digest: string;
   readonly platforms: readonly RebasedPlatform[];
+  /** SBOMs published beside the rebased images. */
+  readonly sboms?: readonly PublishedSbom[];
 }
 
 interface SourceImage {
@@ -296,6 +304,7 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       const image = await options.engine.build({ recipe: ImageRecipe.empty().from(`${plan.source.repo}:${plan.source.tag}@${digest}`), platform });
       const checks = await runSanityChecks(options.engine, image, target.sanityChecks);
       const spec = await verifySpec(options.engine, image);
+      const contents = options.sbom !== false ? await readImageContents(options.engine, image) : undefined;
       for (const c of checks) if (!c.passed) failures.push(`${plan.source.reference} [${platform}] ${c.check}: expected ${c.expected}, saw ${c.seen}`);
       if (!spec.spec) failures.push(`${plan.source.reference} [${platform}] spec: ${spec.detail}`);
       platforms.push({
@@ -306,6 +315,7 @@ export async function rebaseImages(references: readonly string[], options: Rebas
         connectorLayers: result.connectorLayers.map((l) => l.digest),
         checks,
         spec: { passed: spec.spec, detail: spec.detail },
+        ...(contents !== undefined ? { contents } : {}),
       });
     }
     verified.set(plan, platforms);
@@ -356,6 +366,17 @@ export async function rebaseImages(references: readonly string[], options: Rebas
     if (reported !== digest) {
       throw new ConnectorBuildError("PUBLISH_FAILED", `rebase ${reference}: pushed ${source.repo}:${source.tag} as ${digest} but the registry reports ${reported}`);
     }
+    let sboms: PublishedSbom[] | undefined;
+    if (options.sbom !== false) {
+      log(`publishing SBOMs of ${source.repo}:${source.tag}`);
+      sboms = await publishSboms(client, {
+        repo: source.repo,
+        tag: source.tag,
+        ...(source.top.kind === "index" ? { indexDigest: digest } : {}),
+        platforms: platforms.map((rp) => ({ platform: rp.platform, digest: rp.digest, contents: rp.contents as ImageContents })),
+        base: { name: targetName, digest: targetDigest },
+      });
+    }
     results.push({
       image: reference,
       from: { version: plan.from.version, digest: plan.fromDigest },
@@ -363,7 +384,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       changed: true,
       address: `${source.repo}:${source.tag}@${digest}`,
       digest,
-      platforms,
+      platforms: platforms.map(({ contents: _contents, ...rest }) => rest),
+      ...(sboms !== undefined ? { sboms } : {}),
     });
   }
   return results;
