@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
@@ -19,13 +21,16 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; sbom?: boolean },
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; sbom?: boolean; offline?: boolean; wheelhouse?: string },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
+  if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
+  if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
+  if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -37,6 +42,7 @@ export async function buildCommand(
       concurrency,
       secrets,
       sbom: opts.sbom !== false,
+      ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);

@@ -95,6 +95,8 @@ function buildProgram(): Command {
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
     .option("--no-sbom", "do not write (oci:) or publish (registry:) a CycloneDX SBOM beside each image and index")
+    .option("--offline", "build from each connector's connector-build.lock with no network in build containers (needs --wheelhouse)")
+    .option("--wheelhouse <dir>", "the artifacts connector-build lock --wheelhouse downloaded (with --offline)")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")
@@ -158,6 +160,19 @@ function buildProgram(): Command {
     .option("--publish", "publish what was generated beside the image (per platform and per index)")
     .addOption(engineOption())
     .action(async (ref, opts) => (await import("./sbom-command.ts")).sbomCommand(ref, opts));
+  program
+    .command("lock")
+    .description(
+      "write connector-build.lock beside each metadata.yaml: the base image's digests per platform, every Python artifact of poetry.lock per platform (URL and sha256, the wheel the base image's Python would pick), and the hash of each dependency manifest and hook file; with --wheelhouse, download the artifacts (hash-checked) for build --offline",
+    )
+    .argument("<connector-dir...>", "connector folders (each holds metadata.yaml)")
+    .option("--wheelhouse <dir>", "download every locked artifact into this folder")
+    .option("--platform <platforms>", "comma-separated platforms (default: every platform of the base image)")
+    .option("--index-url <url>", "PEP 503/691 simple index to resolve files from", "https://pypi.org/simple")
+    .addOption(catalogOption())
+    .addOption(engineOption())
+    .option("--json", "print each lock as JSON")
+    .action(async (dirs, opts) => (await import("./lock-command.ts")).lockCommand(dirs, opts));
   program
     .command("migrate")
     .description("move a Dockerfile-built connector to the common build: baseImage, build_customization.ts for what the common build does not do, Dockerfile deleted, patch version bumped; refuses with reasons what it cannot express")

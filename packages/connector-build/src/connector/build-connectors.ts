@@ -7,6 +7,7 @@ import { ConnectorBuildError, lastLines } from "../errors.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { collectContents, publishSboms, writeOciSboms, type PublishedSbom } from "../supply-chain/sbom-output.ts";
+import { prepareOffline, type OfflinePlan } from "../supply-chain/offline-build.ts";
 
 /** Where built images go. */
 export type BuildOutput =
@@ -62,6 +63,8 @@ export interface BuildConnectorsOptions {
   readonly onProgress?: (connector: string, line: string) => void;
   /** Write (oci:) or publish (registry:) a CycloneDX SBOM per image and per index. Default: true. */
   readonly sbom?: boolean;
+  /** Build from each connector's connector-build.lock and this wheelhouse, with no network in build containers. */
+  readonly offline?: { readonly wheelhouse: string };
 }
 
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
@@ -87,6 +90,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const started = Date.now();
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
+  let offline: OfflinePlan | undefined;
   try {
     const prepared: PreparedConnector = await prepareConnector(dir, options.catalog);
     const { metadata } = prepared;
@@ -95,16 +99,23 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
+    // The lock and wheelhouse are checked before anything is built (offline builds).
+    if (options.offline) offline = prepareOffline(prepared, options.platforms, options.offline.wheelhouse);
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
-    for (const platform of options.platforms) recipes.push({ platform, recipe: await pythonConnectorRecipe(prepared, platform) });
+    for (const platform of options.platforms) {
+      const recipe = await pythonConnectorRecipe(prepared, platform);
+      recipes.push({ platform, recipe: offline ? offline.recipe(platform, recipe) : recipe });
+    }
     const images: BuiltImage[] = [];
     for (const { platform, recipe } of recipes) {
-      log(`building ${platform} on base image ${prepared.baseImage.version}`);
+      log(`building ${platform} on base image ${prepared.baseImage.version}${offline ? " offline (no network, locked artifacts)" : ""}`);
+      if (offline) await offline.seed(options.engine, platform, log);
       const image = await options.engine.build({
         recipe,
         platform,
         contextDir: metadata.dir,
+        ...(offline ? { network: "none" as const } : {}),
         ...(options.secrets ? { secrets: options.secrets } : {}),
         onProgress: (line) => log(line),
       });
@@ -162,6 +173,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       message: error instanceof Error ? error.message : String(error),
     };
   }
+  offline?.cleanup();
   result.durationMs = Date.now() - started;
   return result;
 }

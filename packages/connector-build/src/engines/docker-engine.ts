@@ -142,7 +142,7 @@ export class DockerEngine implements Engine {
         "--platform",
         platform,
         "--network",
-        "host",
+        request.network === "none" ? "none" : "host",
         "--iidfile",
         iid,
         "-f",

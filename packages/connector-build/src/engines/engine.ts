@@ -15,6 +15,12 @@ export interface BuildRequest {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Receives progress lines (engine output), for stderr. Default: discarded. */
   readonly onProgress?: (line: string) => void;
+  /**
+   * `none`: build containers get no network at all (offline builds). Default: the engine's
+   * (Docker: the host network, so loopback services are reachable). The Dagger engine has no
+   * per-build switch and ignores it.
+   */
+  readonly network?: "none";
 }
 
 /** What the engine reports about layer reuse, so tests can assert caching without timing. */
