@@ -19,7 +19,8 @@ const client = new RegistryClient();
 const PLATFORMS: Platform[] = ["linux/amd64", "linux/arm64"];
 const root = `127.0.0.1:5000/supply-rebase/${uniqueName("r")}`;
 const baseRepo = `${root}/base`;
-const connectorRepo = `${root}/source-hello`;
+// Where `build --output registry:${root}` would publish source-hello (its dockerRepository is airbyte/source-hello).
+const connectorRepo = `${root}/airbyte/source-hello`;
 
 /** 1.0.1 adds a layer, an environment variable and a check of both; 2.0.0 is recorded only to be refused. */
 function addVersions(data: CatalogData): void {
@@ -138,10 +139,14 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     expect((await engine.run(image, ["cat", "/etc/python-connector-base-release"])).stdout.trim()).toBe("1.0.1");
   }, 900_000);
 
-  it("an image already on the target is left alone", async () => {
+  it("an image already on the target is left alone (given as a connector folder with --registry)", async () => {
     const digest = await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0`);
     const [result] = await rebaseImages([`${connectorRepo}:0.1.0`], { catalog: catalog.load(), to: "1.0.1", engine });
     expect(result).toMatchObject({ changed: false, address: `${connectorRepo}:0.1.0@${digest}`, platforms: [] });
+    const dir = stageConnector("source-hello", catalog.load().get("1.0.0").publishedAddress as string, "0.1.0");
+    const run = await runCli(["rebase", dir, "--registry", root, "--to", "1.0.1", "--catalog", catalog.path]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe(`= already on 1.0.1 ${connectorRepo}:0.1.0@${digest}\n`);
   });
 
   it("refuses a major-version jump with exit 2, before pushing anything", async () => {

@@ -304,7 +304,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       const image = await options.engine.build({ recipe: ImageRecipe.empty().from(`${plan.source.repo}:${plan.source.tag}@${digest}`), platform });
       const checks = await runSanityChecks(options.engine, image, target.sanityChecks);
       const spec = await verifySpec(options.engine, image);
-      const contents = options.sbom !== false ? await readImageContents(options.engine, image) : undefined;
+      const passed = spec.spec && checks.every((c) => c.passed);
+      const contents = options.sbom !== false && passed && failures.length === 0 ? await readImageContents(options.engine, image) : undefined;
       for (const c of checks) if (!c.passed) failures.push(`${plan.source.reference} [${platform}] ${c.check}: expected ${c.expected}, saw ${c.seen}`);
       if (!spec.spec) failures.push(`${plan.source.reference} [${platform}] spec: ${spec.detail}`);
       platforms.push({
