@@ -21,13 +21,14 @@ export function secretsFromEnv(specs: readonly string[]): Record<string, string>
 
 export async function buildCommand(
   dirs: string[],
-  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; sbom?: boolean; offline?: boolean; wheelhouse?: string },
+  opts: { engine: EngineChoice; platform: string; output: string; concurrency: string; json?: boolean; catalog?: string; secret?: string[]; verbose?: boolean; sbom?: boolean; offline?: boolean; wheelhouse?: string; reproducible?: boolean },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
+  if (opts.reproducible && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--reproducible: expected --output registry:<registry>[/<namespace>] (the normalised image is published), not ${opts.output}`);
   if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
   if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
   if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
@@ -42,6 +43,7 @@ export async function buildCommand(
       concurrency,
       secrets,
       sbom: opts.sbom !== false,
+      ...(opts.reproducible ? { reproducible: true } : {}),
       ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;

@@ -97,6 +97,7 @@ function buildProgram(): Command {
     .option("--no-sbom", "do not write (oci:) or publish (registry:) a CycloneDX SBOM beside each image and index")
     .option("--offline", "build from each connector's connector-build.lock with no network in build containers (needs --wheelhouse)")
     .option("--wheelhouse <dir>", "the artifacts connector-build lock --wheelhouse downloaded (with --offline)")
+    .option("--reproducible", "publish (registry: output) the same digests for the same inputs: layer and config times from SOURCE_DATE_EPOCH (default: the connector's last git commit time, else 0), layers normalised, the base's layers reused as published")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   base
     .command("release")

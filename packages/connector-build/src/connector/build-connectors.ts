@@ -8,6 +8,7 @@ import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from 
 import { RegistryClient } from "../registry/registry-client.ts";
 import { collectContents, publishSboms, writeOciSboms, type PublishedSbom } from "../supply-chain/sbom-output.ts";
 import { prepareOffline, type OfflinePlan } from "../supply-chain/offline-build.ts";
+import { publishReproducible, sourceDateEpoch, withSourceDateEpoch } from "../supply-chain/reproducible.ts";
 
 /** Where built images go. */
 export type BuildOutput =
@@ -65,6 +66,8 @@ export interface BuildConnectorsOptions {
   readonly sbom?: boolean;
   /** Build from each connector's connector-build.lock and this wheelhouse, with no network in build containers. */
   readonly offline?: { readonly wheelhouse: string };
+  /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
+  readonly reproducible?: boolean;
 }
 
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
@@ -103,9 +106,17 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     if (options.offline) offline = prepareOffline(prepared, options.platforms, options.offline.wheelhouse);
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
+    const epoch = options.reproducible ? await sourceDateEpoch(metadata.dir) : undefined;
     for (const platform of options.platforms) {
-      const recipe = await pythonConnectorRecipe(prepared, platform);
-      recipes.push({ platform, recipe: offline ? offline.recipe(platform, recipe) : recipe });
+      let recipe = await pythonConnectorRecipe(prepared, platform);
+      if (offline) recipe = offline.recipe(platform, recipe);
+      if (epoch !== undefined) {
+        // Only the connector's own steps: a published base's layers are reused as they are.
+        const first = recipe.operations[0];
+        const own = first?.op === "from" && first.address === prepared.baseImage.publishedAddress ? 1 : 1 + prepared.baseImage.recipe.operations.length;
+        recipe = withSourceDateEpoch(recipe, epoch, own);
+      }
+      recipes.push({ platform, recipe });
     }
     const images: BuiltImage[] = [];
     for (const { platform, recipe } of recipes) {
@@ -153,7 +164,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       }
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
-      const published = await options.engine.publish(images, target);
+      const published =
+        epoch !== undefined
+          ? await publishReproducible(options.engine, images, target, { epoch, ...(baseAddress !== undefined ? { baseAddress } : {}), log })
+          : await options.engine.publish(images, target);
       for (const entry of result.platforms) {
         const digest = published.platformDigests[entry.platform];
         if (digest) entry.digest = digest;

@@ -143,6 +143,7 @@ export class DockerEngine implements Engine {
         platform,
         "--network",
         request.network === "none" ? "none" : "host",
+        ...(request.noCache ? ["--no-cache"] : []),
         "--iidfile",
         iid,
         "-f",

@@ -21,6 +21,8 @@ export interface BuildRequest {
    * per-build switch and ignores it.
    */
   readonly network?: "none";
+  /** Build every step anew, reusing no cached result. Default: false. */
+  readonly noCache?: boolean;
 }
 
 /** What the engine reports about layer reuse, so tests can assert caching without timing. */

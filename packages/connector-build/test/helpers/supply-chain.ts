@@ -56,19 +56,22 @@ export function stageConnector(name: string, baseAddress: string, tag: string): 
  * index at `reference`. Works whether or not the common build already starts FROM the base.
  */
 export async function buildFromPublishedBase(engine: Engine, dir: string, catalog: BaseImageCatalog, platforms: readonly Platform[], reference: string): Promise<PublishResult> {
+  const images = [];
+  for (const platform of platforms) images.push(await engine.build({ recipe: await recipeFromPublishedBase(dir, catalog, platform), platform, contextDir: dir }));
+  return engine.publish(images, reference);
+}
+
+/** The common build's recipe for a connector, starting FROM its published base index, with the base labels. */
+export async function recipeFromPublishedBase(dir: string, catalog: BaseImageCatalog, platform: Platform): Promise<ImageRecipe> {
   const prepared = await prepareConnector(dir, catalog);
   const address = prepared.baseImage.publishedAddress as string;
-  const images = [];
-  for (const platform of platforms) {
-    const full = await pythonConnectorRecipe(prepared, platform);
-    const ops = full.operations;
-    const first = ops[0];
-    const connectorOps = first?.op === "from" && first.address === address ? ops.slice(1) : ops.slice(1 + prepared.baseImage.recipe.operations.length);
-    let recipe = ImageRecipe.fromOperations([{ op: "from", address }, ...connectorOps], "test recipe");
-    const labelled = (name: string) => connectorOps.some((op) => op.op === "withLabel" && op.name === name);
-    if (!labelled(BASE_NAME_LABEL)) recipe = recipe.withLabel(BASE_NAME_LABEL, `${catalog.repository}:${prepared.baseImage.version}`);
-    if (!labelled(BASE_DIGEST_LABEL)) recipe = recipe.withLabel(BASE_DIGEST_LABEL, prepared.baseImage.published?.address.digest as string);
-    images.push(await engine.build({ recipe, platform, contextDir: dir }));
-  }
-  return engine.publish(images, reference);
+  const full = await pythonConnectorRecipe(prepared, platform);
+  const ops = full.operations;
+  const first = ops[0];
+  const connectorOps = first?.op === "from" && first.address === address ? ops.slice(1) : ops.slice(1 + prepared.baseImage.recipe.operations.length);
+  let recipe = ImageRecipe.fromOperations([{ op: "from", address }, ...connectorOps], "test recipe");
+  const labelled = (name: string) => connectorOps.some((op) => op.op === "withLabel" && op.name === name);
+  if (!labelled(BASE_NAME_LABEL)) recipe = recipe.withLabel(BASE_NAME_LABEL, `${catalog.repository}:${prepared.baseImage.version}`);
+  if (!labelled(BASE_DIGEST_LABEL)) recipe = recipe.withLabel(BASE_DIGEST_LABEL, prepared.baseImage.published?.address.digest as string);
+  return recipe;
 }
