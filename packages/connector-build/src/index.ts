@@ -33,3 +33,5 @@ export { CYCLONEDX_MEDIA_TYPE, imageSbom, indexSbom, serializeSbom, type SbomBas
 export { describePublishedImage, fetchSbom, publishSboms, sbomTag, writeOciSboms, type PublishedSbom } from "./supply-chain/sbom-output.ts";
 export { LOCK_FILE_NAME, connectorLockSchema, readLock, lockMismatches, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
 export { lockConnectors, DEFAULT_INDEX_URL, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
+export { publishReproducible, sourceDateEpoch, withSourceDateEpoch } from "./supply-chain/reproducible.ts";
+export { normalizeTar } from "./supply-chain/tar-normalize.ts";
