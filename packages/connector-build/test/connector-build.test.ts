@@ -75,7 +75,7 @@ describe("common Python build of the examples (real Docker)", () => {
     expect(install).toMatchObject({ cached: true });
     expect(code).toMatchObject({ cached: false });
     // and a dependency change does re-run the install
-    writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', 'description="changed: '));
+    writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="changed ${Date.now()}: `));
     const third = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
     expect(third[0]?.platforms[0]?.cache?.steps.find((s) => s.operation === install?.operation)).toMatchObject({ cached: false });
   });

@@ -112,9 +112,10 @@ describe("bad input to the CLI", () => {
 
   it("a build secret never appears in output, logs, labels or the image config", async () => {
     const dir = await stageExample("source-hello", { tag: uniqueTag() });
+    // Secret values are not part of BuildKit's cache key: a unique step (the nonce), or a warm cache replays another run's.
     writeFileSync(
       join(dir, "build_customization.ts"),
-      'import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({ preConnectorInstall: (r) => r.withSecretVariable("PRIVATE_INDEX_TOKEN", "index-token").withExec(["sh", "-c", "test -n \\"$PRIVATE_INDEX_TOKEN\\" && echo token length ${#PRIVATE_INDEX_TOKEN}"]) });\n',
+      `import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({ preConnectorInstall: (r) => r.withEnvVariable("RUN_NONCE", "${Math.random().toString(36).slice(2)}").withSecretVariable("PRIVATE_INDEX_TOKEN", "index-token").withExec(["sh", "-c", "test -n \\"$PRIVATE_INDEX_TOKEN\\" && echo token length \${#PRIVATE_INDEX_TOKEN}"]) });\n`,
     );
     const secret = `tok-${Math.random().toString(36).slice(2)}-secret`;
     const cli = await runCli(["build", dir, "--catalog", LOCAL_CATALOG, "--secret", "index-token=MY_TOKEN", "--verbose", "--json"], { env: { MY_TOKEN: secret } });

@@ -96,6 +96,8 @@ describe("Docker engine (real daemon, BuildKit)", () => {
     const recipe = ImageRecipe.empty()
       .from(root.address)
       .withSecretVariable("INDEX_TOKEN", "index-token")
+      // Secret values are not part of BuildKit's cache key: a unique step, or a warm cache replays another run's.
+      .withEnvVariable("RUN_NONCE", Math.random().toString(36).slice(2))
       .withExec(["sh", "-c", 'printf %s "$INDEX_TOKEN" | sha256sum | cut -d" " -f1 > /token.sha256']);
     const rendered = renderDockerfile(recipe);
     expect(rendered.dockerfile).toContain("--mount=type=secret,id=index-token");
