@@ -10,7 +10,7 @@
  * resolved without a resolver and network in the image: a setup.py connector's lock pins its base
  * and files, and its offline install finds only what the wheelhouse holds.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
@@ -96,6 +96,7 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
   };
   const locks: Array<{ dir: string; lock: ConnectorLock }> = [];
   // sdists are downloaded (hash-checked) to read their build requirements; into the wheelhouse when there is one.
+  if (options.wheelhouse !== undefined) mkdirSync(options.wheelhouse, { recursive: true });
   const sdistDir = options.wheelhouse ?? mkdtempSync(join(tmpdir(), "airbyte-ci-sdists-"));
   try {
   for (const dir of dirs) {
