@@ -6,7 +6,8 @@ export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".local/**", "**/__fixtures__/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ["**/*.js"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
+  // Plain Node scripts (tooling, the examples' test servers): Node's globals.
+  { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", fetch: "readonly" } } },
   {
     rules: {
       // `_`-prefixed names are deliberately unused (destructuring to drop a field, ignored parameters).

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
@@ -31,6 +33,10 @@ export async function buildCommand(
     verbose?: boolean;
     pipIndexUrl?: string;
     pipExtraIndexUrl?: string[] | string;
+    sbom?: boolean;
+    offline?: boolean;
+    wheelhouse?: string;
+    reproducible?: boolean;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
@@ -39,6 +45,10 @@ export async function buildCommand(
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
   const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+  if (opts.reproducible && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--reproducible: expected --output registry:<registry>[/<namespace>] (the normalised image is published), not ${opts.output}`);
+  if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
+  if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
+  if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -51,6 +61,9 @@ export async function buildCommand(
       secrets,
       pipIndex,
       ...(opts.catalog !== undefined ? { catalogRef: opts.catalog } : {}),
+      sbom: opts.sbom !== false,
+      ...(opts.reproducible ? { reproducible: true } : {}),
+      ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
