@@ -125,7 +125,10 @@ export function prepareOffline(connector: PreparedConnector, platforms: readonly
       if (seed.requirements) install.push({ op: "withExec", args: [...pip, "--no-deps", "--require-hashes", "-r", `${WHEELHOUSE_MOUNT}/requirements.txt`] });
       if (existsSync(join(metadata.dir, "setup.py"))) install.push({ op: "withExec", args: [...pip, "."] });
       install.push({ op: "withoutMount", path: WHEELHOUSE_MOUNT });
-      return ImageRecipe.fromOperations([...ops.slice(0, start), ...install, ...ops.slice(end + 1)], `${metadata.technicalName} offline recipe`);
+      // A Poetry project's root package is not installed offline (poetry is not in every base, and it
+      // would resolve against an index): the connector runs from its code directory.
+      const rest = ops.slice(end + 1).filter((op) => !(op.op === "withExec" && op.args[0] === "poetry" && op.args.includes("--only-root")));
+      return ImageRecipe.fromOperations([...ops.slice(0, start), ...install, ...rest], `${metadata.technicalName} offline recipe`);
     },
     cleanup() {
       rmSync(work, { recursive: true, force: true });
