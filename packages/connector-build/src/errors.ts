@@ -21,6 +21,7 @@ export type ConnectorBuildErrorCode =
   | "RELEASE_REFUSED"
   | "ANALYZE_FAILED"
   | "MIGRATION_REFUSED"
+  | "REBASE_REFUSED"
   | "UNKNOWN_VERSION"
   | "BASE_IMAGE_UNPUBLISHED"
   | "INTERRUPTED";
@@ -69,6 +70,7 @@ export const EXIT_CODES = {
   HOOK_FAILED: EXIT.usage,
   RELEASE_REFUSED: EXIT.usage,
   MIGRATION_REFUSED: EXIT.usage,
+  REBASE_REFUSED: EXIT.usage,
   BASE_IMAGE_UNPUBLISHED: EXIT.usage,
   // @airbyte-ci/connector-build: the work failed
   BUILD_FAILED: EXIT.failure,

@@ -85,3 +85,12 @@ export {
   type ImageDifference,
   type ImageInput,
 } from "./compare/compare-images.ts";
+
+// ---- Supply chain: rebase, SBOM, lock -------------------------------------------------------------
+/** Moves published connector images onto another base version of the same major, without rebuilding. */
+export { rebaseImages, type RebaseOptions, type RebaseResult, type RebasedPlatform } from "./supply-chain/rebase.ts";
+/** CycloneDX SBOMs of a published image: read the image, publish or fetch the SBOM beside it. */
+export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } from "./supply-chain/sbom-output.ts";
+/** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
+export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
+export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";

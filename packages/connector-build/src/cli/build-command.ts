@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { buildConnectors, parseBuildOutput } from "../connector/build-connectors.ts";
@@ -37,6 +39,10 @@ export async function buildCommand(
     force?: boolean;
     specTimeout?: string;
     hookTimeout?: string;
+    sbom?: boolean;
+    offline?: boolean;
+    wheelhouse?: string;
+    reproducible?: boolean;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
@@ -50,6 +56,10 @@ export async function buildCommand(
   const secrets = secretsFromEnv(opts.secret ?? []);
   const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
   maskInOutput([...Object.values(secrets), process.env.REGISTRY_PASSWORD ?? ""]);
+  if (opts.reproducible && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--reproducible: expected --output registry:<registry>[/<namespace>] (the normalised image is published), not ${opts.output}`);
+  if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
+  if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
+  if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
@@ -67,6 +77,9 @@ export async function buildCommand(
       hookTimeoutMs: hookTimeout * 1000,
       // The push path and this check read the same credentials (REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config).
       ...(output.kind === "registry" ? { registry: new RegistryClient() } : {}),
+      sbom: opts.sbom !== false,
+      ...(opts.reproducible ? { reproducible: true } : {}),
+      ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
         if (line.trim() === "") return;
         if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);

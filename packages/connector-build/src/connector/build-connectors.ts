@@ -9,8 +9,11 @@ import { createLimiter } from "../shared/pool.ts";
 import { pipIndexSecrets, withPipIndex, type PipIndexOptions } from "./pip-index.ts";
 import { baseImageAnnotations, resolvePublishedBase } from "./published-base.ts";
 import { preflightBuild, type BuildOutput } from "./build-preflight.ts";
-import type { RegistryClient } from "../registry/registry-client.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "./python-build.ts";
+import { RegistryClient } from "../registry/registry-client.ts";
+import { collectContents, publishSboms, writeOciSboms, type PublishedSbom } from "../supply-chain/sbom-output.ts";
+import { prepareOffline, type OfflinePlan } from "../supply-chain/offline-build.ts";
+import { publishReproducible, sourceDateEpoch, withSourceDateEpoch } from "../supply-chain/reproducible.ts";
 
 export type { BuildOutput } from "./build-preflight.ts";
 
@@ -46,6 +49,8 @@ export interface ConnectorBuildResult {
     cache?: CacheReport;
   }>;
   output?: { kind: BuildOutput["kind"]; reference?: string; digest?: string; path?: string };
+  /** SBOMs written beside an `oci:` output, or published beside a `registry:` one. */
+  sbom?: { files?: string[]; published?: PublishedSbom[] };
 }
 
 /** Options of {@link buildConnectors}. */
@@ -69,6 +74,12 @@ export interface BuildConnectorsOptions {
   readonly force?: boolean;
   /** Checks registry outputs before any build (reachable, pushes accepted, tag unused). Default: not checked. */
   readonly registry?: RegistryClient;
+  /** Write (oci:) or publish (registry:) a CycloneDX SBOM per image and per index. Default: true. */
+  readonly sbom?: boolean;
+  /** Build from each connector's connector-build.lock and this wheelhouse, with no network in build containers. */
+  readonly offline?: { readonly wheelhouse: string };
+  /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
+  readonly reproducible?: boolean;
 }
 
 /** How long `spec` may run before the build fails and its container is removed. */
@@ -89,6 +100,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const started = Date.now();
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
+  let offline: OfflinePlan | undefined;
   try {
     const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, {
       ...(options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {}),
@@ -102,19 +114,29 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
     const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {});
     const connector: PreparedConnector = { ...prepared, publishedBase };
+    // The lock and wheelhouse are checked before anything is built (offline builds).
+    if (options.offline) offline = prepareOffline(connector, options.platforms, options.offline.wheelhouse);
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
+    const epoch = options.reproducible ? await sourceDateEpoch(metadata.dir) : undefined;
     for (const platform of options.platforms) {
-      recipes.push({ platform, recipe: withPipIndex(await pythonConnectorRecipe(connector, platform), options.pipIndex) });
+      const common = await pythonConnectorRecipe(connector, platform);
+      // Offline: the locked artifacts from the wheelhouse, no package index at all.
+      let recipe = offline ? offline.recipe(platform, common) : withPipIndex(common, options.pipIndex);
+      // Only the connector's own steps (after FROM): the published base's layers are reused as they are.
+      if (epoch !== undefined) recipe = withSourceDateEpoch(recipe, epoch);
+      recipes.push({ platform, recipe });
     }
-    const secrets = { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };
+    const secrets = offline ? { ...options.secrets } : { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };
     const images: BuiltImage[] = [];
     for (const { platform, recipe } of recipes) {
-      log(`building ${platform} on base image ${prepared.baseImage.version}`);
+      log(`building ${platform} on base image ${prepared.baseImage.version}${offline ? " offline (no network, locked artifacts)" : ""}`);
+      if (offline) await offline.seed(options.engine, platform, log);
       const image = await options.engine.build({
         recipe,
         platform,
         contextDir: metadata.dir,
+        ...(offline ? { network: "none" as const } : {}),
         ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
         onProgress: (line) => log(line),
       });
@@ -126,6 +148,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       }
       images.push(image);
     }
+    // SBOM contents are read before any output: a failure outputs nothing.
+    const wantsSbom = options.sbom !== false && (options.output.kind === "oci" || options.output.kind === "registry");
+    const contents = wantsSbom ? await collectContents(options.engine, images) : [];
+    const base = { name: publishedBase.name, digest: publishedBase.digest };
     // Every platform built and verified: only now is anything output.
     const reference = `${metadata.dockerRepository}:${metadata.dockerImageTag}`;
     const output = options.output;
@@ -141,17 +167,31 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       const path = ociMany ? join(output.path, `${metadata.technicalName}.tar`) : output.path;
       await options.engine.exportOci(images, path);
       result.output = { kind: "oci", path };
+      if (wantsSbom) {
+        const platforms = images.map((image, i) => ({ platform: image.platform, contents: contents[i] as (typeof contents)[number] }));
+        result.sbom = { files: await writeOciSboms(path, { repository: metadata.dockerRepository, tag: metadata.dockerImageTag, platforms, base }) };
+      }
     } else if (output.kind === "registry") {
       const target = `${output.prefix}/${reference}`;
       if (options.registry && !options.force && (await options.registry.tagExists(`${output.prefix}/${metadata.dockerRepository}`, metadata.dockerImageTag))) {
         throw new ConnectorBuildError("USAGE", `${target} appeared in the registry during the build (another build pushed it): expected an unused tag (or --force)`);
       }
-      const published = await options.engine.publish(images, target, { annotations: baseImageAnnotations(publishedBase, options.platforms) });
+      const annotations = baseImageAnnotations(publishedBase, options.platforms);
+      const published =
+        epoch !== undefined
+          ? await publishReproducible(options.engine, images, target, { epoch, baseAddress: publishedBase.address, annotations, log })
+          : await options.engine.publish(images, target, { annotations });
       for (const entry of result.platforms) {
         const digest = published.platformDigests[entry.platform];
         if (digest) entry.digest = digest;
       }
       result.output = { kind: "registry", reference: published.address, digest: published.digest };
+      if (wantsSbom) {
+        log("publishing SBOMs");
+        const repo = target.slice(0, target.lastIndexOf(":"));
+        const platforms = images.map((image, i) => ({ platform: image.platform, ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}), contents: contents[i] as (typeof contents)[number] }));
+        result.sbom = { published: await publishSboms(new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+      }
     }
     result.status = "success";
   } catch (error) {
@@ -160,6 +200,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       message: error instanceof Error ? error.message : String(error),
     };
   }
+  offline?.cleanup();
   result.durationMs = Date.now() - started;
   return result;
 }

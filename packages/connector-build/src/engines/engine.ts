@@ -15,6 +15,14 @@ export interface BuildRequest {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Receives progress lines (engine output), for stderr. Default: discarded. */
   readonly onProgress?: (line: string) => void;
+  /**
+   * `none`: build containers get no network at all (offline builds). Default: the engine's
+   * (Docker: the host network, so loopback services are reachable). The Dagger engine has no
+   * per-build switch and ignores it.
+   */
+  readonly network?: "none";
+  /** Build every step anew, reusing no cached result. Default: false. */
+  readonly noCache?: boolean;
 }
 
 /** A build from a connector's own Dockerfile (the image a migration compares with). */

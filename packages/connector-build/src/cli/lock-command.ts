@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+import { parsePlatformList } from "@airbyte-ci/base-images";
+import { loadCatalog } from "../base-image/catalog-source.ts";
+import { selectEngine, type EngineChoice } from "../engines/select.ts";
+import { lockConnectors } from "../supply-chain/lock.ts";
+
+/** Options of {@link lockCommand}. */
+export interface LockCommandOptions {
+  wheelhouse?: string;
+  platform?: string;
+  indexUrl?: string;
+  catalog?: string;
+  engine?: EngineChoice;
+  json?: boolean;
+}
+
+/** `connector-build lock <connector-dir>...`: writes connector-build.lock beside each metadata.yaml. */
+export async function lockCommand(dirs: string[], opts: LockCommandOptions): Promise<void> {
+  const platforms = opts.platform !== undefined ? parsePlatformList(opts.platform, "--platform") : undefined;
+  const { catalog } = loadCatalog(opts.catalog);
+  const engine = await selectEngine(opts.engine ?? "auto");
+  try {
+    const results = await lockConnectors(dirs, {
+      engine,
+      catalog,
+      ...(platforms !== undefined ? { platforms } : {}),
+      ...(opts.indexUrl !== undefined ? { indexUrl: opts.indexUrl } : {}),
+      ...(opts.wheelhouse !== undefined ? { wheelhouse: resolve(opts.wheelhouse) } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(results.map(({ connector, path, downloaded, lock }) => ({ connector, path, downloaded, lock })), null, 2)}\n`);
+    else {
+      for (const r of results) {
+        const counts = Object.entries(r.lock.platforms).map(([p, v]) => `${p}: ${v.artifacts.length}`).join(", ");
+        process.stdout.write(`✓ ${r.connector} → ${r.path} (${counts} artifacts${opts.wheelhouse !== undefined ? `, ${r.downloaded} downloaded` : ""})\n`);
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+}
