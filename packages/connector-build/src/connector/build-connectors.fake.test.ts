@@ -8,6 +8,7 @@ import { loadProductionCatalog, parseCatalog } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
 import { FakeEngine } from "../engines/fake/fake-engine.ts";
 import { buildConnectors } from "./build-connectors.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
 
 const EXAMPLE = join(import.meta.dirname, "../../../../examples/source-hello");
 // The production catalog, with 1.0.0 published at the digest the example pins.
@@ -16,6 +17,22 @@ const catalog = parseCatalog({
   ...production,
   versions: production.versions.map((v) => (v.version === "1.0.0" ? { ...v, published: { digest: "sha256:dd17e347fbda94f7c3abff539be298a65af2d7fc27a307d89297df1081a45c27" } } : v)),
 });
+
+// The registry the published base is read from: an index with both platforms' manifests. A stand-in,
+// as the engine is here; test/published-base.test.ts reads the real local registry.
+const baseRegistry = {
+  getManifest: async () => ({
+    kind: "index",
+    digest: "sha256:dd17e347fbda94f7c3abff539be298a65af2d7fc27a307d89297df1081a45c27",
+    manifest: {
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"a".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "amd64" } },
+        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"b".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "arm64" } },
+      ],
+    },
+  }),
+} as unknown as RegistryClient;
 
 function example(): string {
   const dir = join(mkdtempSync(join(tmpdir(), "arch-fake-build-")), "source-hello");
@@ -26,7 +43,7 @@ function example(): string {
 describe("buildConnectors on the fake engine", () => {
   it("builds every platform on the pinned base image, verifies spec, then publishes one index", async () => {
     const engine = new FakeEngine();
-    const [result] = await buildConnectors([example()], { engine, catalog, platforms: ["linux/amd64", "linux/arm64"], output: { kind: "registry", prefix: "registry.example" } });
+    const [result] = await buildConnectors([example()], { engine, catalog, baseRegistry, sbom: false, platforms: ["linux/amd64", "linux/arm64"], output: { kind: "registry", prefix: "registry.example" } });
     expect(result?.error).toBeUndefined();
     expect(result?.status).toBe("success");
     expect(engine.builds.map((b) => b.platform)).toEqual(["linux/amd64", "linux/arm64"]);
@@ -41,7 +58,7 @@ describe("buildConnectors on the fake engine", () => {
 
   it("an image that does not answer spec fails VERIFICATION_FAILED and outputs nothing", async () => {
     const engine = new FakeEngine({ onRun: (_image, argv) => (argv.join(" ") === "spec" ? { stdout: "not json\n", stderr: "", exitCode: 1 } : undefined) });
-    const [result] = await buildConnectors([example()], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "docker" } });
+    const [result] = await buildConnectors([example()], { engine, catalog, baseRegistry, platforms: ["linux/amd64"], output: { kind: "docker" } });
     expect(result?.status).toBe("failed");
     expect(result?.error?.code).toBe("VERIFICATION_FAILED");
     expect(result?.error?.message).toMatch(/printed no JSON line with "type": "SPEC"/);
@@ -51,7 +68,7 @@ describe("buildConnectors on the fake engine", () => {
   it("connectors build concurrently yet each gets its own result, in the order given", async () => {
     const engine = new FakeEngine();
     const dirs = [example(), example(), example()];
-    const results = await buildConnectors(dirs, { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" }, concurrency: 2 });
+    const results = await buildConnectors(dirs, { engine, catalog, baseRegistry, platforms: ["linux/amd64"], output: { kind: "none" }, concurrency: 2 });
     expect(results.map((r) => r.dir)).toEqual(dirs);
     expect(results.every((r) => r.status === "success")).toBe(true);
   });

@@ -70,6 +70,8 @@ export interface BuildConnectorsOptions {
   readonly hookTimeoutMs?: number;
   /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
   readonly specTimeoutMs?: number;
+  /** Registry client the published base image is read from. Default: a client with REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config. */
+  readonly baseRegistry?: RegistryClient;
   /** Replace existing output files and registry tags. Default false: they are refused before building. */
   readonly force?: boolean;
   /** Checks registry outputs before any build (reachable, pushes accepted, tag unused). Default: not checked. */
@@ -112,7 +114,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
-    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {});
+    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, {
+      ...(options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {}),
+      ...(options.baseRegistry !== undefined ? { client: options.baseRegistry } : {}),
+    });
     const connector: PreparedConnector = { ...prepared, publishedBase };
     // The lock and wheelhouse are checked before anything is built (offline builds).
     if (options.offline) offline = prepareOffline(connector, options.platforms, options.offline.wheelhouse);
