@@ -32,6 +32,53 @@ export interface LowerRecipeOptions {
   readonly contextDir?: string;
   /** Secret values by name, for `withSecretVariable`. Default: none (such operations are refused). */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Host loopback services bound right after `from` ({@link loopbackTunnels}). Default: none. */
+  readonly hostServices?: readonly HostLoopbackService[];
+}
+
+/** A loopback address of the host a build step reaches through a Dagger host service. */
+export interface HostLoopbackService {
+  /** The hostname the build containers use instead of the loopback host. */
+  readonly alias: string;
+  /** The loopback host as written (`127.0.0.1`, `localhost`, `[::1]`): where the host side connects. */
+  readonly host: string;
+  /** The ports forwarded, each to the same port on the host. */
+  readonly ports: readonly number[];
+}
+
+const LOOPBACK = /(?<=^|[\s/@,;=])(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})(?=$|[\s/?#,;])/g;
+
+/**
+ * On Docker, build steps use host networking, so a loopback address in a build secret (a package
+ * index on 127.0.0.1, say) is the host's. A Dagger build step has its own network namespace: there
+ * the same address reaches nothing. This finds the `host:port` loopback addresses in the secret
+ * values, and gives each loopback host an alias (`airbyte-ci-loopback-<n>`) that a Dagger host
+ * service (`client.host().service`) answers on the same ports; the secret values are rewritten to
+ * the alias. Only secrets are rewritten: they are build-time values that no layer, label or config
+ * keeps, so the image is the one Docker builds. An address without a port is left as it is.
+ */
+export function loopbackTunnels(secrets: Readonly<Record<string, string>> | undefined): {
+  secrets: Readonly<Record<string, string>> | undefined;
+  services: HostLoopbackService[];
+} {
+  if (secrets === undefined) return { secrets, services: [] };
+  const byHost = new Map<string, { alias: string; ports: Set<number> }>();
+  const rewritten: Record<string, string> = {};
+  for (const [name, value] of Object.entries(secrets)) {
+    rewritten[name] = value.replace(LOOPBACK, (match, host: string, port: string) => {
+      const number = Number(port);
+      if (number < 1 || number > 65535) return match;
+      let entry = byHost.get(host);
+      if (!entry) {
+        entry = { alias: `airbyte-ci-loopback-${byHost.size + 1}`, ports: new Set() };
+        byHost.set(host, entry);
+      }
+      entry.ports.add(number);
+      return `${entry.alias}:${port}`;
+    });
+  }
+  const services = [...byHost].map(([host, { alias, ports }]) => ({ alias, host: host.replace(/^\[(.*)\]$/, "$1"), ports: [...ports].sort((a, b) => a - b) }));
+  return { secrets: services.length === 0 ? secrets : rewritten, services };
 }
 
 /** Options of {@link daggerCallsFor}. */
@@ -243,6 +290,14 @@ export function lowerRecipe(client: Client, recipe: ImageRecipe, platform: Platf
   checkLoweringInputs(recipe, options);
   const [first, ...calls] = daggerCallsFor(recipe, platform, options.contextDir === undefined ? {} : { contextDir: options.contextDir });
   let container = client.container({ platform: (first as DaggerCall).args.platform as DaggerPlatform });
-  for (const call of calls) container = applyCall(client, container, call, options.secrets);
+  for (const [index, call] of calls.entries()) {
+    container = applyCall(client, container, call, options.secrets);
+    if (index === 0) {
+      for (const service of options.hostServices ?? []) {
+        const tunnel = client.host().service(service.ports.map((port) => ({ frontend: port, backend: port })), { host: service.host });
+        container = container.withServiceBinding(service.alias, tunnel);
+      }
+    }
+  }
   return container;
 }
