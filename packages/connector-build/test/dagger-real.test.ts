@@ -146,7 +146,9 @@ suite("Dagger engine, for real (scripts/env/dagger-engine.sh)", () => {
       const stamp = uniqueTag();
       const first = ImageRecipe.empty().from(base).withMountedCache("/cache", cache).withExec(["sh", "-c", `echo ${stamp} > /cache/stamp`]).withoutMount("/cache");
       await dagger.build({ recipe: first, platform: "linux/amd64" });
-      const second = ImageRecipe.empty().from(base).withMountedCache("/cache", cache, { sharing: "locked" })
+      // Same sharing mode as the first build: on Dagger the sharing mode is part of a volume's identity
+      // (a `locked` mount of the same name is another, empty volume), on Docker's BuildKit it is not.
+      const second = ImageRecipe.empty().from(base).withMountedCache("/cache", cache)
         .withExec(["sh", "-c", "cp /cache/stamp /seen-stamp"]).withoutMount("/cache");
       const image = await dagger.build({ recipe: second, platform: "linux/amd64" });
       expect((await dagger.run(image, ["cat", "/seen-stamp"])).stdout).toBe(`${stamp}\n`);
@@ -214,14 +216,15 @@ suite("Dagger engine, for real (scripts/env/dagger-engine.sh)", () => {
     const results = {} as Record<Example, { dagger: ConnectorBuildResult; docker: ConnectorBuildResult }>;
     beforeAll(async () => {
       for (const example of EXAMPLES) {
+        // The same tag on both engines (the tag is a label of the image): the Docker build is built
+        // and loaded first, then kept under a second tag before the Dagger build replaces the first.
         const tag = uniqueTag();
-        const daggerDir = stage(example, `${tag}-dagger`);
-        const dockerDir = stage(example, `${tag}-docker`);
-        const [onDagger] = await buildConnectors([daggerDir], buildOptions(dagger));
-        const [onDocker] = await buildConnectors([dockerDir], buildOptions(docker));
         const repo = `airbyte/${example}`;
-        tags[example] = { dagger: `${repo}:${tag}-dagger`, docker: `${repo}:${tag}-docker` };
+        const [onDocker] = await buildConnectors([stage(example, tag)], buildOptions(docker));
+        tags[example] = { dagger: `${repo}:${tag}`, docker: `${repo}:${tag}-docker` };
         cleanupTags.push(tags[example].dagger, tags[example].docker);
+        if (onDocker?.status === "success") execFileSync(DOCKER, ["tag", `${repo}:${tag}`, tags[example].docker]);
+        const [onDagger] = await buildConnectors([stage(example, tag)], buildOptions(dagger));
         results[example] = { dagger: onDagger as ConnectorBuildResult, docker: onDocker as ConnectorBuildResult };
       }
     }, 2_400_000);
@@ -245,6 +248,27 @@ suite("Dagger engine, for real (scripts/env/dagger-engine.sh)", () => {
         expect(comparison.identical).toBe(true);
       }, 300_000);
     }
+  });
+
+  describe("rebuilds in one session", () => {
+    it("a rebuild after a code edit has the edit, and one after a dependency edit has the new manifest", async () => {
+      const dir = stage("source-hello", uniqueTag());
+      const build = async () => {
+        const [result] = await buildConnectors([dir], buildOptions(dagger, { output: { kind: "none" } }));
+        expect(result?.error).toBeUndefined();
+        return { engine: "dagger", platform: "linux/amd64", ref: result?.platforms[0]?.imageId as string } as BuiltImage;
+      };
+      const read = async (image: BuiltImage, file: string) => (await dagger.run(image, ["cat", file])).stdout;
+      const first = await build();
+      const mark = `# code edit ${uniqueTag()}`;
+      writeFileSync(join(dir, "source_hello/source.py"), `${readFileSync(join(dir, "source_hello/source.py"), "utf8")}\n${mark}\n`);
+      const second = await build();
+      expect(await read(first, "/airbyte/integration_code/source_hello/source.py")).not.toContain(mark);
+      expect(await read(second, "/airbyte/integration_code/source_hello/source.py")).toContain(mark);
+      writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="${mark} `));
+      const third = await build();
+      expect(await read(third, "/airbyte/integration_code/setup.py")).toContain(mark);
+    }, 600_000);
   });
 
   describe("outputs", () => {

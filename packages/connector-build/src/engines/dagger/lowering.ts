@@ -243,9 +243,12 @@ function applyCall(client: Client, container: Container, call: DaggerCall, secre
     case "withWorkdir":
       return container.withWorkdir(str("path"));
     case "withFile":
-      return container.withFile(str("path"), client.host().file((a.source as { hostFile: string }).hostFile), perms);
+      // noCache: the engine otherwise serves a path it already read in this session as it was then, so a
+      // rebuild after an edit would not see the edit. Reloaded content is still content-addressed:
+      // unchanged files keep every later step cached.
+      return container.withFile(str("path"), client.host().file((a.source as { hostFile: string }).hostFile, { noCache: true }), perms);
     case "withDirectory":
-      return container.withDirectory(str("path"), client.host().directory((a.source as { hostDirectory: string }).hostDirectory));
+      return container.withDirectory(str("path"), client.host().directory((a.source as { hostDirectory: string }).hostDirectory, { noCache: true }));
     case "withNewFile":
       return container.withNewFile(str("path"), str("contents"), perms);
     case "withLabel":
@@ -279,7 +282,8 @@ function applyCall(client: Client, container: Container, call: DaggerCall, secre
  * Container is lazy until it is synced, published or exported.
  *
  * - `withFile`/`withDirectory` read their source from the host through `client.host()`, resolved
- *   against `contextDir`;
+ *   against `contextDir`, reloaded on every build (`noCache`) so that edits between builds of one
+ *   session are seen;
  * - `withMountedCache` mounts `client.cacheVolume(name)` with the recipe's sharing mode;
  * - `withSecretVariable` hands the value to the engine once, through `client.setSecret(name, value)`,
  *   and references the secret by id: it is never set as a plain environment variable.
