@@ -956,7 +956,9 @@ async function main(): Promise<number> {
 
   mkdirSync(config.resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-  const suffix = config.quick ? "-quick" : "";
+  // A run of some sections only does not replace the full run's latest.json.
+  const partial = config.sections.size < 4 ? `-${[...config.sections].join("-")}` : "";
+  const suffix = `${partial}${config.quick ? "-quick" : ""}`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const latest = join(config.resultsDir, `latest${suffix}.json`);
   writeFileAtomic(latest, json);
