@@ -11,6 +11,7 @@ import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dag
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
+import { flattenOciIndex } from "./oci-layout.ts";
 import { checkLoweringInputs, describeRecipeOperation, loopbackTunnels, lowerRecipe } from "./lowering.ts";
 import type { LowerRecipeOptions } from "./lowering.ts";
 import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
@@ -325,6 +326,8 @@ export class DaggerEngine implements Engine {
     const client = await this.client();
     try {
       await client.container().export(partial, { platformVariants: variants });
+      // One descriptor per platform with its platform, as the Docker engine writes it.
+      await flattenOciIndex(partial, this.options.tmpDir);
       renameSync(partial, target);
     } catch (error) {
       rmSync(partial, { force: true });
