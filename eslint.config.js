@@ -6,7 +6,7 @@ export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".local/**", "**/__fixtures__/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ["**/*.js"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
+  { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", fetch: "readonly" } } },
   {
     rules: {
       // `_`-prefixed names are deliberately unused (destructuring to drop a field, ignored parameters).
