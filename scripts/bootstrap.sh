@@ -10,16 +10,35 @@ export CONNECTOR_BUILD_LOCAL_CATALOG="${CONNECTOR_BUILD_LOCAL_CATALOG:-$ROOT/.lo
 
 bash scripts/env/setup.sh
 
-# Opt-in: the local Dagger engine (docs/dagger-engine.md), built once per machine and started when it
-# does not answer (about 1 s when it does). Its environment goes to a file rather than this shell's
-# environment, because a runner host in the environment makes `--engine auto` pick Dagger:
+# The local Dagger engine (docs/dagger-engine.md), built once per machine (about 14 min of Go build on
+# a fresh machine) and started when it does not answer (about 1 s when it does). Its environment goes
+# to a file rather than this shell's environment, because a runner host in the environment makes
+# `--engine auto` pick Dagger:
 #   . .local/dagger-engine.env   (two export lines)
-if [ "${AIRBYTE_CI_DAGGER_ENGINE:-0}" = 1 ]; then
-  echo "[bootstrap] the local Dagger engine (AIRBYTE_CI_DAGGER_ENGINE=1)" >&2
-  mkdir -p .local
-  bash scripts/env/dagger-engine.sh >.local/dagger-engine.env.tmp
-  mv .local/dagger-engine.env.tmp .local/dagger-engine.env
-fi
+# AIRBYTE_CI_DAGGER_ENGINE=1: here, before anything else. =background (what scripts/test.sh asks
+# for): started now and left running while the rest of the setup goes on; it writes its exit status
+# to .local/dagger-engine.status when done (log: .local/logs/dagger-engine.log), which
+# scripts/wait-dagger-engine.sh waits for.
+mkdir -p .local/logs
+case "${AIRBYTE_CI_DAGGER_ENGINE:-0}" in
+  1)
+    echo "[bootstrap] the local Dagger engine (AIRBYTE_CI_DAGGER_ENGINE=1)" >&2
+    bash scripts/env/dagger-engine.sh >.local/dagger-engine.env.tmp
+    mv .local/dagger-engine.env.tmp .local/dagger-engine.env
+    ;;
+  background)
+    echo "[bootstrap] starting the local Dagger engine in the background (log: .local/logs/dagger-engine.log)" >&2
+    rm -f .local/dagger-engine.status
+    (
+      status=0
+      bash scripts/env/dagger-engine.sh >.local/dagger-engine.env.tmp 2>.local/logs/dagger-engine.log || status=$?
+      if [ "$status" = 0 ]; then mv .local/dagger-engine.env.tmp .local/dagger-engine.env; fi
+      echo "$status" >.local/dagger-engine.status
+    ) </dev/null >/dev/null 2>&1 &
+    ;;
+  0) ;;
+  *) echo "[bootstrap] error: AIRBYTE_CI_DAGGER_ENGINE=${AIRBYTE_CI_DAGGER_ENGINE}: expected 0, 1 or background" >&2; exit 2 ;;
+esac
 
 if ! command -v pnpm >/dev/null 2>&1; then
   echo "[bootstrap] installing pnpm with npm (corepack cannot be used here)" >&2

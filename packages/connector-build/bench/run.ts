@@ -10,9 +10,10 @@ import { loadCatalog } from "../src/base-image/catalog-source.ts";
 import { buildConnectors, type BuildOutput, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
 import { PIP_INDEX_SECRETS } from "../src/connector/pip-index.ts";
 import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
+import { DaggerEngine } from "../src/engines/dagger/dagger-engine.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { renderDockerfile } from "../src/dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
+import type { BuildRequest, BuiltImage, Engine, EngineName, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
 import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
 import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
@@ -74,10 +75,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // An engine wrapper that times `build` alone (buildConnectors also loads hooks, runs `spec` and tags).
 
 class TimedEngine implements Engine {
-  readonly name = "docker" as const;
+  readonly name: EngineName;
   /** Build wall time by image reference. */
   readonly buildMs = new Map<string, number>();
-  constructor(private readonly inner: Engine) {}
+  constructor(private readonly inner: Engine) {
+    this.name = inner.name;
+  }
   async build(request: BuildRequest): Promise<BuiltImage> {
     const started = performance.now();
     const image = await this.inner.build(request);
@@ -438,6 +441,100 @@ async function runFleet(config: BenchConfig, work: string, catalog: BaseImageCat
 }
 
 // ---------------------------------------------------------------------------------------------
+// Docker and Dagger side by side: the same common build of the synthetic connector (cold, code-only,
+// dependency change) and a fleet, on each engine.
+
+interface EngineSide {
+  engine: EngineName;
+  /** Why the engine could not be measured; absent when it was. */
+  unavailable?: string;
+  /** Engine build time (Engine.build), by phase; code-only: one per edit. */
+  buildMs: { cold: number; code: number[]; deps: number };
+  /** The whole buildConnectors call (build + spec check), by phase. */
+  totalMs: { cold: number; code: number[]; deps: number };
+  fleet: { n: number; totalMs: number; perConnectorMs: number };
+}
+
+/** Makes a connector's dependency manifest unique, so that no engine holds a cached install of it. */
+function uniqueManifest(dir: string, nonce: string): void {
+  const setup = join(dir, "setup.py");
+  writeFileSync(setup, `${readFileSync(setup, "utf8")}\n# bench nonce ${nonce}\n`);
+}
+
+/** The Dagger engine from the environment (scripts/test.sh's names or the SDK's); undefined with why not. */
+function daggerEnvironment(): { ok: true } | { ok: false; why: string } {
+  const host = process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST ?? process.env.AIRBYTE_CI_DAGGER_RUNNER_HOST;
+  const bin = process.env._EXPERIMENTAL_DAGGER_CLI_BIN ?? process.env.AIRBYTE_CI_DAGGER_CLI_BIN;
+  if (!host || !bin || !existsSync(bin)) return { ok: false, why: 'no Dagger engine in the environment: run eval "$(bash scripts/env/dagger-engine.sh)" first' };
+  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = host;
+  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = bin;
+  return { ok: true };
+}
+
+async function measureEngine(name: EngineName, config: BenchConfig, work: string, catalog: BaseImageCatalog, baseImage: string, index: PackageIndex, wheels: SyntheticWheels): Promise<EngineSide> {
+  const engine = new TimedEngine(name === "docker" ? new DockerEngine() : new DaggerEngine());
+  const nonce = `${name}-${Date.now().toString(36)}-${process.pid}`;
+  const side: EngineSide = { engine: name, buildMs: { cold: 0, code: [], deps: 0 }, totalMs: { cold: 0, code: [], deps: 0 }, fleet: { n: config.enginesFleet, totalMs: 0, perConnectorMs: 0 } };
+  try {
+    const requirements = wheels.packages.map((p) => `${p.project}==${p.version}`);
+    const dir = writeSyntheticConnector(join(work, "engines", name), { baseImage, requirements });
+    uniqueManifest(dir, nonce);
+    const once = async (): Promise<{ build: number; total: number }> => {
+      const started = performance.now();
+      const results = await buildConnectors([dir], { engine, catalog, platforms: [PLATFORM], output: { kind: "none" }, pipIndex: { indexUrl: index.url } });
+      const total = performance.now() - started;
+      const failed = firstFailure(results);
+      const platform = results[0]?.platforms[0];
+      if (failed || !platform) throw new BenchError(`${name}: common build of ${dir} failed: ${failed?.error?.code ?? "?"}: ${failed?.error?.message ?? "no result"}`);
+      return { build: engine.buildMs.get(platform.imageId) ?? Number.NaN, total };
+    };
+    const cold = await once();
+    side.buildMs.cold = cold.build;
+    side.totalMs.cold = cold.total;
+    for (let edit = 0; edit < config.codeEdits; edit++) {
+      applyCodeChange(dir, SYNTHETIC_PACKAGE_DIR, `${nonce}-${edit}`);
+      const code = await once();
+      side.buildMs.code.push(code.build);
+      side.totalMs.code.push(code.total);
+    }
+    applyDependencyChange(dir, [...requirements, `${wheels.extra.project}==${wheels.extra.version}`]);
+    uniqueManifest(dir, nonce);
+    const deps = await once();
+    side.buildMs.deps = deps.build;
+    side.totalMs.deps = deps.total;
+
+    const parent = join(work, "engines", `${name}-fleet`);
+    mkdirSync(parent, { recursive: true });
+    const dirs = Array.from({ length: config.enginesFleet }, (_, i) => writeFleetConnector(parent, join(REPO_ROOT, "examples", "source-hello"), `source-fleet-${String(i + 1).padStart(3, "0")}`, baseImage));
+    for (const d of dirs) uniqueManifest(d, nonce);
+    const started = performance.now();
+    const results = await buildConnectors(dirs, { engine, catalog, platforms: [PLATFORM], output: { kind: "none" }, concurrency: config.fleetConcurrency });
+    side.fleet.totalMs = performance.now() - started;
+    side.fleet.perConnectorMs = side.fleet.totalMs / dirs.length;
+    const failed = firstFailure(results);
+    if (failed) throw new BenchError(`${name}: fleet: ${failed.connector} failed: ${failed.error?.code ?? "?"}: ${failed.error?.message ?? ""}`);
+    log(
+      `  ${name.padEnd(6)} cold ${seconds(side.buildMs.cold)}, code-only ${side.buildMs.code.map(seconds).join("/")}, dependency change ${seconds(side.buildMs.deps)}, ` +
+        `fleet of ${dirs.length} ${seconds(side.fleet.totalMs)} (${seconds(side.fleet.perConnectorMs)} per connector)`,
+    );
+    return side;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function runEngines(config: BenchConfig, work: string, catalog: BaseImageCatalog, baseImage: string, index: PackageIndex, wheels: SyntheticWheels): Promise<EngineSide[]> {
+  const sides: EngineSide[] = [await measureEngine("docker", config, work, catalog, baseImage, index, wheels)];
+  const dagger = daggerEnvironment();
+  if (dagger.ok) sides.push(await measureEngine("dagger", config, work, catalog, baseImage, index, wheels));
+  else {
+    log(`  dagger: not measured: ${dagger.why}`);
+    sides.push({ engine: "dagger", unavailable: dagger.why, buildMs: { cold: 0, code: [], deps: 0 }, totalMs: { cold: 0, code: [], deps: 0 }, fleet: { n: 0, totalMs: 0, perConnectorMs: 0 } });
+  }
+  return sides;
+}
+
+// ---------------------------------------------------------------------------------------------
 // analyzeRepository on a generated tree, in fresh child processes.
 
 interface AnalyzeChildOutput {
@@ -661,6 +758,26 @@ function printReport(config: BenchConfig, results: Results): void {
       ]),
     );
   }
+  if (results.engines) {
+    const med = (xs: number[]) => summarize(xs).median;
+    const cell = (e: EngineSide, v: number) => (e.unavailable ? "n/a" : seconds(v));
+    out.push(
+      "",
+      `Docker and Dagger side by side: the synthetic connector's common build (engine build time; end to end in parentheses) and a fleet of ${config.enginesFleet} source-hello copies (concurrency ${config.fleetConcurrency}, output none). ` +
+        "Cold here: a dependency manifest no engine has seen (no prune: the Dagger engine is shared); base layers and the pip cache volume may be warm on both.",
+      table([
+        ["engine", "cold", "code-only", "dependency change", `fleet of ${config.enginesFleet}`, "per connector"],
+        ...results.engines.map((e) => [
+          e.unavailable ? `${e.engine} (${e.unavailable})` : e.engine,
+          `${cell(e, e.buildMs.cold)} (${cell(e, e.totalMs.cold)})`,
+          `${cell(e, med(e.buildMs.code))} (${cell(e, med(e.totalMs.code))})`,
+          `${cell(e, e.buildMs.deps)} (${cell(e, e.totalMs.deps)})`,
+          cell(e, e.fleet.totalMs),
+          cell(e, e.fleet.perConnectorMs),
+        ]),
+      ]),
+    );
+  }
   if (results.analyze) {
     const a = results.analyze;
     out.push(
@@ -700,6 +817,8 @@ interface Results {
   };
   fleet?: { concurrency: number; output: string; connector: string; runs: FleetRun[] };
   analyze?: AnalyzeResult;
+  /** Docker and Dagger side by side (section `engines`). */
+  engines?: EngineSide[];
   targets: Target[];
 }
 
@@ -813,6 +932,21 @@ async function main(): Promise<number> {
     results.analyze = await runAnalyze(config, work);
   }
 
+  if (config.sections.has("engines")) {
+    const wheels = generateSyntheticWheels(join(work, "engine-wheels"), {
+      count: config.packages,
+      modulesPerPackage: config.modulesPerPackage,
+      functionsPerModule: config.functionsPerModule,
+      dataFilesPerPackage: 2,
+      dataFileKiB: 24,
+    });
+    const index = await startPackageIndex(wheels.dir, [...wheels.packages, wheels.extra]);
+    cleanups.push({ what: "package index (engines)", fn: () => index.close() });
+    log(`engines: Docker and Dagger side by side, package index on ${index.url}`);
+    results.engines = await runEngines(config, work, catalog, baseImage, index, wheels);
+    await index.close();
+  }
+
   results.targets = evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze);
   const finishedAt = new Date();
   results.finishedAt = finishedAt.toISOString();
@@ -822,7 +956,9 @@ async function main(): Promise<number> {
 
   mkdirSync(config.resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-  const suffix = config.quick ? "-quick" : "";
+  // A run of some sections only does not replace the full run's latest.json.
+  const partial = config.sections.size < 4 ? `-${[...config.sections].join("-")}` : "";
+  const suffix = `${partial}${config.quick ? "-quick" : ""}`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const latest = join(config.resultsDir, `latest${suffix}.json`);
   writeFileAtomic(latest, json);

@@ -22,7 +22,9 @@ export interface BenchConfig {
   readonly fleetOutput: "none" | "docker";
   /** BENCH_ANALYZE_CONNECTORS (default 2000). */
   readonly analyzeConnectors: number;
-  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, analyze); default all. */
+  /** BENCH_ENGINES_FLEET: connectors in the Docker-vs-Dagger fleet (default 5). */
+  readonly enginesFleet: number;
+  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, analyze, engines); default all. */
   readonly sections: ReadonlySet<Section>;
   /** BENCH_KEEP_IMAGES=1: leave the built images in Docker. */
   readonly keepImages: boolean;
@@ -32,8 +34,8 @@ export interface BenchConfig {
   readonly resultsDir: string;
 }
 
-export type Section = "synthetic" | "fleet" | "analyze";
-const SECTIONS: readonly Section[] = ["synthetic", "fleet", "analyze"];
+export type Section = "synthetic" | "fleet" | "analyze" | "engines";
+const SECTIONS: readonly Section[] = ["synthetic", "fleet", "analyze", "engines"];
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -85,6 +87,7 @@ export function readConfig(repoRoot: string): BenchConfig {
     functionsPerModule: positiveInt("BENCH_FUNCTIONS", 12, 200),
     fleetSizes,
     fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
+    enginesFleet: positiveInt("BENCH_ENGINES_FLEET", 5, 100),
     fleetOutput: output,
     analyzeConnectors: positiveInt("BENCH_ANALYZE_CONNECTORS", 2000, 100_000),
     sections,

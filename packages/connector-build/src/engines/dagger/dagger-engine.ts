@@ -11,7 +11,9 @@ import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dag
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
-import { checkLoweringInputs, describeRecipeOperation, lowerRecipe } from "./lowering.ts";
+import { flattenOciIndex } from "./oci-layout.ts";
+import { checkLoweringInputs, describeRecipeOperation, loopbackTunnels, lowerRecipe } from "./lowering.ts";
+import type { LowerRecipeOptions } from "./lowering.ts";
 import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 
 export { daggerCliAvailable, daggerSessionAvailable } from "./discovery.ts";
@@ -175,9 +177,13 @@ export class DaggerEngine implements Engine {
       );
     }
     for (const value of Object.values(request.secrets ?? {})) if (value !== "") this.secretValues.add(value);
+    // Loopback addresses in secrets (a local package index) reach the host through host services.
+    const tunnels = loopbackTunnels(request.secrets);
+    for (const value of Object.values(tunnels.secrets ?? {})) if (value !== "") this.secretValues.add(value);
     const loweringOptions = {
       ...(request.contextDir !== undefined ? { contextDir: resolvePath(request.contextDir) } : {}),
-      ...(request.secrets !== undefined ? { secrets: request.secrets } : {}),
+      ...(tunnels.secrets !== undefined ? { secrets: tunnels.secrets } : {}),
+      ...(tunnels.services.length > 0 ? { hostServices: tunnels.services } : {}),
     };
     checkLoweringInputs(recipe, loweringOptions);
     const client = await this.client();
@@ -202,7 +208,7 @@ export class DaggerEngine implements Engine {
     client: Client,
     recipe: ImageRecipe,
     platform: Platform,
-    loweringOptions: { contextDir?: string; secrets?: Readonly<Record<string, string>> },
+    loweringOptions: LowerRecipeOptions,
   ): Promise<ConnectorBuildError> {
     if (isConnectionError(error)) return this.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away during the build for ${platform}`, error);
     if (!(error instanceof ExecError)) return this.wrap("BUILD_FAILED", `Dagger build for ${platform} failed`, error);
@@ -320,6 +326,8 @@ export class DaggerEngine implements Engine {
     const client = await this.client();
     try {
       await client.container().export(partial, { platformVariants: variants });
+      // One descriptor per platform with its platform, as the Docker engine writes it.
+      await flattenOciIndex(partial, this.options.tmpDir);
       renameSync(partial, target);
     } catch (error) {
       rmSync(partial, { force: true });

@@ -32,6 +32,53 @@ export interface LowerRecipeOptions {
   readonly contextDir?: string;
   /** Secret values by name, for `withSecretVariable`. Default: none (such operations are refused). */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Host loopback services bound right after `from` ({@link loopbackTunnels}). Default: none. */
+  readonly hostServices?: readonly HostLoopbackService[];
+}
+
+/** A loopback address of the host a build step reaches through a Dagger host service. */
+export interface HostLoopbackService {
+  /** The hostname the build containers use instead of the loopback host. */
+  readonly alias: string;
+  /** The loopback host as written (`127.0.0.1`, `localhost`, `[::1]`): where the host side connects. */
+  readonly host: string;
+  /** The ports forwarded, each to the same port on the host. */
+  readonly ports: readonly number[];
+}
+
+const LOOPBACK = /(?<=^|[\s/@,;=])(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})(?=$|[\s/?#,;])/g;
+
+/**
+ * On Docker, build steps use host networking, so a loopback address in a build secret (a package
+ * index on 127.0.0.1, say) is the host's. A Dagger build step has its own network namespace: there
+ * the same address reaches nothing. This finds the `host:port` loopback addresses in the secret
+ * values, and gives each loopback host an alias (`airbyte-ci-loopback-<n>`) that a Dagger host
+ * service (`client.host().service`) answers on the same ports; the secret values are rewritten to
+ * the alias. Only secrets are rewritten: they are build-time values that no layer, label or config
+ * keeps, so the image is the one Docker builds. An address without a port is left as it is.
+ */
+export function loopbackTunnels(secrets: Readonly<Record<string, string>> | undefined): {
+  secrets: Readonly<Record<string, string>> | undefined;
+  services: HostLoopbackService[];
+} {
+  if (secrets === undefined) return { secrets, services: [] };
+  const byHost = new Map<string, { alias: string; ports: Set<number> }>();
+  const rewritten: Record<string, string> = {};
+  for (const [name, value] of Object.entries(secrets)) {
+    rewritten[name] = value.replace(LOOPBACK, (match, host: string, port: string) => {
+      const number = Number(port);
+      if (number < 1 || number > 65535) return match;
+      let entry = byHost.get(host);
+      if (!entry) {
+        entry = { alias: `airbyte-ci-loopback-${byHost.size + 1}`, ports: new Set() };
+        byHost.set(host, entry);
+      }
+      entry.ports.add(number);
+      return `${entry.alias}:${port}`;
+    });
+  }
+  const services = [...byHost].map(([host, { alias, ports }]) => ({ alias, host: host.replace(/^\[(.*)\]$/, "$1"), ports: [...ports].sort((a, b) => a - b) }));
+  return { secrets: services.length === 0 ? secrets : rewritten, services };
 }
 
 /** Options of {@link daggerCallsFor}. */
@@ -196,9 +243,12 @@ function applyCall(client: Client, container: Container, call: DaggerCall, secre
     case "withWorkdir":
       return container.withWorkdir(str("path"));
     case "withFile":
-      return container.withFile(str("path"), client.host().file((a.source as { hostFile: string }).hostFile), perms);
+      // noCache: the engine otherwise serves a path it already read in this session as it was then, so a
+      // rebuild after an edit would not see the edit. Reloaded content is still content-addressed:
+      // unchanged files keep every later step cached.
+      return container.withFile(str("path"), client.host().file((a.source as { hostFile: string }).hostFile, { noCache: true }), perms);
     case "withDirectory":
-      return container.withDirectory(str("path"), client.host().directory((a.source as { hostDirectory: string }).hostDirectory));
+      return container.withDirectory(str("path"), client.host().directory((a.source as { hostDirectory: string }).hostDirectory, { noCache: true }));
     case "withNewFile":
       return container.withNewFile(str("path"), str("contents"), perms);
     case "withLabel":
@@ -232,7 +282,8 @@ function applyCall(client: Client, container: Container, call: DaggerCall, secre
  * Container is lazy until it is synced, published or exported.
  *
  * - `withFile`/`withDirectory` read their source from the host through `client.host()`, resolved
- *   against `contextDir`;
+ *   against `contextDir`, reloaded on every build (`noCache`) so that edits between builds of one
+ *   session are seen;
  * - `withMountedCache` mounts `client.cacheVolume(name)` with the recipe's sharing mode;
  * - `withSecretVariable` hands the value to the engine once, through `client.setSecret(name, value)`,
  *   and references the secret by id: it is never set as a plain environment variable.
@@ -243,6 +294,14 @@ export function lowerRecipe(client: Client, recipe: ImageRecipe, platform: Platf
   checkLoweringInputs(recipe, options);
   const [first, ...calls] = daggerCallsFor(recipe, platform, options.contextDir === undefined ? {} : { contextDir: options.contextDir });
   let container = client.container({ platform: (first as DaggerCall).args.platform as DaggerPlatform });
-  for (const call of calls) container = applyCall(client, container, call, options.secrets);
+  for (const [index, call] of calls.entries()) {
+    container = applyCall(client, container, call, options.secrets);
+    if (index === 0) {
+      for (const service of options.hostServices ?? []) {
+        const tunnel = client.host().service(service.ports.map((port) => ({ frontend: port, backend: port })), { host: service.host });
+        container = container.withServiceBinding(service.alias, tunnel);
+      }
+    }
+  }
   return container;
 }
