@@ -116,12 +116,8 @@ export class DaggerEngine implements Engine {
 
   private async openSession(): Promise<Session> {
     const attached = Boolean(process.env.DAGGER_SESSION_PORT);
-    const where = attached
-      ? `the Dagger session on 127.0.0.1:${process.env.DAGGER_SESSION_PORT}`
-      : "a Dagger session provisioned by the Dagger CLI";
-    // The SDK reads _EXPERIMENTAL_DAGGER_CLI_BIN to pick the CLI (without it, it downloads one); the
-    // connector-build CLI sets it to the dagger found on PATH. The engine never edits process.env.
-
+    const where = attached ? `the Dagger session on 127.0.0.1:${process.env.DAGGER_SESSION_PORT}` : "a Dagger session provisioned by the Dagger CLI";
+    // The SDK picks its CLI from _EXPERIMENTAL_DAGGER_CLI_BIN, which the CLI sets; the engine never edits process.env.
     let resolveClient!: (client: Client) => void;
     let rejectClient!: (error: unknown) => void;
     const clientReady = new Promise<Client>((resolve, reject) => {
