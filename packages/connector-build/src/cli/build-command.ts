@@ -4,6 +4,7 @@ import { buildConnectors, parseBuildOutput } from "../connector/build-connectors
 import { parsePipIndexOptions } from "../connector/pip-index.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
+import { selectFleet } from "../fleet/select-connectors.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -31,6 +32,10 @@ export async function buildCommand(
     verbose?: boolean;
     pipIndexUrl?: string;
     pipExtraIndexUrl?: string[] | string;
+    modified?: boolean;
+    since?: string;
+    shard?: string;
+    list?: boolean;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
@@ -39,10 +44,22 @@ export async function buildCommand(
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const secrets = secretsFromEnv(opts.secret ?? []);
   const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+  const selection = await selectFleet(dirs, { ...opts, modified: opts.modified === true });
+  for (const line of selection.explanation) process.stderr.write(`${line}\n`);
+  if (opts.list) {
+    const listed = selection.dirs.map((dir) => ({ dir, reasons: selection.modified?.selected.find((c) => c.dir === dir)?.reasons ?? [] }));
+    process.stdout.write(opts.json ? `${JSON.stringify(listed, null, 2)}\n` : listed.map((c) => `${c.dir}\n`).join(""));
+    return;
+  }
+  if (selection.dirs.length === 0) {
+    process.stderr.write("nothing to build\n");
+    if (opts.json) process.stdout.write("[]\n");
+    return;
+  }
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
   try {
-    const results = await buildConnectors(dirs, {
+    const results = await buildConnectors(selection.dirs, {
       engine,
       catalog,
       platforms,
