@@ -4,6 +4,7 @@ import { buildConnectors, parseBuildOutput } from "../connector/build-connectors
 import { parsePipIndexOptions } from "../connector/pip-index.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
+import { createFleetProgress } from "../fleet/progress.ts";
 import { selectFleet } from "../fleet/select-connectors.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
@@ -58,6 +59,8 @@ export async function buildCommand(
   }
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
+  // One live line per running connector on a terminal, plain lines otherwise; a table at the end.
+  const progress = createFleetProgress(process.stderr);
   try {
     const results = await buildConnectors(selection.dirs, {
       engine,
@@ -69,10 +72,12 @@ export async function buildCommand(
       pipIndex,
       ...(opts.catalog !== undefined ? { catalogRef: opts.catalog } : {}),
       onProgress: (connector, line) => {
-        if (line.trim() === "") return;
-        if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
+        if (opts.verbose && line.trim() !== "") progress.line(connector, line);
       },
+      onPhase: (dir, connector, phase, detail) => progress.phase(dir, connector, phase, detail),
+      onDone: (result) => progress.done(result),
     });
+    progress.finish(results, { table: results.length > 1 });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {

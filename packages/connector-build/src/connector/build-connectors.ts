@@ -30,6 +30,9 @@ export function parseBuildOutput(value: string): BuildOutput {
   throw new ConnectorBuildError("USAGE", `--output '${value}': expected docker, oci:<file>, registry:<registry>[/<namespace>] or none`);
 }
 
+/** A step of one connector's build: metadata, base image and hooks; engine build; `spec`; output. */
+export type BuildPhase = "prepare" | "build" | "verify" | "output";
+
 /** The result of building one connector, as `--json` prints it. */
 export interface ConnectorBuildResult {
   connector: string;
@@ -40,6 +43,8 @@ export interface ConnectorBuildResult {
   dockerImageTag?: string;
   baseImage?: { version: string; address: string | undefined };
   durationMs: number;
+  /** Time spent in each phase, summed over platforms (ms). */
+  phasesMs?: Partial<Record<BuildPhase, number>>;
   platforms: Array<{
     platform: Platform;
     imageId: string;
@@ -64,6 +69,10 @@ export interface BuildConnectorsOptions {
   /** How the user named the catalog (`local`, a path), for hints in errors. Default: none. */
   readonly catalogRef?: string;
   readonly onProgress?: (connector: string, line: string) => void;
+  /** Called when a connector enters a phase (`dir` is the absolute folder); its result arrives through `onDone`. Default: none. */
+  readonly onPhase?: (dir: string, connector: string, phase: BuildPhase, detail: string) => void;
+  /** Called with each connector's result as soon as it is finished. Default: none. */
+  readonly onDone?: (result: ConnectorBuildResult) => void;
 }
 
 /** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
@@ -81,7 +90,19 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
   const started = Date.now();
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
+  const phasesMs: Partial<Record<BuildPhase, number>> = {};
+  let current: { phase: BuildPhase; since: number } | undefined;
+  const endPhase = () => {
+    if (current) phasesMs[current.phase] = (phasesMs[current.phase] ?? 0) + performance.now() - current.since;
+    current = undefined;
+  };
+  const enter = (phase: BuildPhase, detail = "") => {
+    endPhase();
+    current = { phase, since: performance.now() };
+    options.onPhase?.(dir, result.connector, phase, detail);
+  };
   try {
+    enter("prepare");
     const catalogRef = options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {};
     const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, catalogRef);
     const { metadata } = prepared;
@@ -101,6 +122,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     const images: BuiltImage[] = [];
     for (const { platform, recipe } of recipes) {
       log(`building ${platform} on base image ${prepared.baseImage.version}`);
+      enter("build", platform);
       const image = await options.engine.build({
         recipe,
         platform,
@@ -109,6 +131,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         onProgress: (line) => log(line),
       });
       log(`verifying ${platform}: spec`);
+      enter("verify", platform);
       const verification = await verifySpec(options.engine, image);
       result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
       if (!verification.spec) {
@@ -119,6 +142,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     // Every platform built and verified: only now is anything output.
     const reference = `${metadata.dockerRepository}:${metadata.dockerImageTag}`;
     const output = options.output;
+    enter("output", output.kind);
     if (output.kind === "docker") {
       for (const [i, image] of images.entries()) {
         const tag = images.length > 1 ? `${reference}-${platformArchitecture(image.platform)}` : reference;
@@ -147,7 +171,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       message: error instanceof Error ? error.message : String(error),
     };
   }
+  endPhase();
+  result.phasesMs = Object.fromEntries(Object.entries(phasesMs).map(([k, v]) => [k, Math.round(v)]));
   result.durationMs = Date.now() - started;
+  options.onDone?.(result);
   return result;
 }
 
