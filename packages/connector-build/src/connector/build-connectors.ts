@@ -75,9 +75,9 @@ export interface BuildConnectorsOptions {
   readonly onDone?: (result: ConnectorBuildResult) => void;
 }
 
-/** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
+/** Runs `spec` through the entrypoint, without network (spec must not need one), and requires a JSON line whose type is SPEC. */
 export async function verifySpec(engine: Engine, image: BuiltImage): Promise<{ spec: boolean; detail: string; message?: unknown }> {
-  const run = await engine.run(image, ["spec"], { useEntrypoint: true });
+  const run = await engine.run(image, ["spec"], { useEntrypoint: true, network: false });
   const message = findSpecMessage(run.stdout);
   if (message) return { spec: true, detail: "spec answered with a SPEC message", message };
   return {
@@ -86,7 +86,10 @@ export async function verifySpec(engine: Engine, image: BuiltImage): Promise<{ s
   };
 }
 
-async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean): Promise<ConnectorBuildResult> {
+/** Published base images resolved once per buildConnectors call (one registry read per base image version, not per connector). */
+type BaseCache = Map<string, ReturnType<typeof resolvePublishedBase>>;
+
+async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache): Promise<ConnectorBuildResult> {
   const started = Date.now();
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
@@ -111,7 +114,14 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
-    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, catalogRef);
+    const baseKey = `${prepared.baseImage.version}\0${prepared.baseImage.publishedAddress ?? ""}`;
+    let pending = bases.get(baseKey);
+    if (!pending) {
+      pending = resolvePublishedBase(prepared.baseImage, options.platforms, catalogRef);
+      pending.catch(() => bases.delete(baseKey));
+      bases.set(baseKey, pending);
+    }
+    const publishedBase = await pending;
     const connector: PreparedConnector = { ...prepared, publishedBase };
     // Recipes for every platform first: a hook failing on any platform stops before any build.
     const recipes = [];
@@ -195,5 +205,6 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
   if (output.kind === "oci" && ociMany) mkdirSync(output.path, { recursive: true });
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const limit = createLimiter(concurrency);
-  return Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+  const bases: BaseCache = new Map();
+  return Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases))));
 }

@@ -107,8 +107,12 @@ export interface Engine {
    * the toolkit does not run.
    */
   resolveImage(reference: string, options?: ResolveImageOptions): Promise<ResolvedImage>;
-  /** Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). */
-  run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult>;
+  /**
+   * Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). `network: false`
+   * asks for a container without network (Docker: `--network none`, which also saves creating an
+   * endpoint); engines that cannot honour it run with their default network. Default: network on.
+   */
+  run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean; network?: boolean }): Promise<RunResult>;
   /** Reads the image config. */
   inspect(image: BuiltImage): Promise<ImageConfig>;
   /** Writes the images (one per platform) as one OCI tarball. */

@@ -196,8 +196,8 @@ export class DockerEngine implements Engine {
     return resolveDockerImage(reference, options);
   }
 
-  async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
-    const args = ["run", "--rm", "--platform", image.platform, ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
+  async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean; network?: boolean } = {}): Promise<RunResult> {
+    const args = ["run", "--rm", "--platform", image.platform, ...(options.network === false ? ["--network", "none"] : []), ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
     if (!options.useEntrypoint && argv.length === 0) {
       throw new ConnectorBuildError("RUN_FAILED", "run: an argv is required when the entrypoint is not used");
     }
