@@ -828,6 +828,11 @@ async function main(): Promise<number> {
       pipIndexUrl,
       log,
       images: peerImages,
+      onProgress: (done) => {
+        mkdirSync(config.resultsDir, { recursive: true });
+        writeFileAtomic(join(config.resultsDir, "peer-partial.json"), `${JSON.stringify({ concurrency: config.fleetConcurrency, variant: PEER_VARIANT, runs: done }, null, 2)}\n`);
+        log(renderPeerReport(done, config.fleetConcurrency).join("\n"));
+      },
     });
     results.peer = { concurrency: config.fleetConcurrency, variant: PEER_VARIANT, pipIndexUrl, runs };
   }

@@ -60,6 +60,8 @@ export interface PeerSettings {
   readonly log: (message: string) => void;
   /** Image ids and tags to remove at the end. */
   readonly images: string[];
+  /** Called after each size with the runs so far (a long N=100 run is not lost if stopped). */
+  readonly onProgress?: (runs: readonly PeerRun[]) => void;
 }
 
 function breakdownOf(results: readonly ConnectorBuildResult[], lines: ReadonlyMap<string, string[]>): PhaseBreakdown {
@@ -178,6 +180,7 @@ export async function runPeerComparison(s: PeerSettings): Promise<PeerRun[]> {
       }
     }
     runs.push(run);
+    s.onProgress?.(runs);
   }
   return runs;
 }
