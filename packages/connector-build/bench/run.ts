@@ -29,6 +29,7 @@ import {
 } from "./lib/connectors.ts";
 import { BenchError, DOCKER, dockerBuild, dockerServerVersion, imageSize, pruneBuildCache, removeImages, runSpec, vertexTimings, type VertexTiming } from "./lib/docker.ts";
 import { startPackageIndex, type PackageIndex } from "./lib/index-server.ts";
+import { peerTargets, renderPeerReport, runPeerComparison, PEER_VARIANT, type PeerRun } from "./lib/peer.ts";
 import { killTrackedProcesses, run, tail } from "./lib/proc.ts";
 import { megabytes, ratio, seconds, summarize, type Summary } from "./lib/stats.ts";
 import { variantDockerfile, type VariantId } from "./lib/variants.ts";
@@ -778,6 +779,7 @@ function printReport(config: BenchConfig, results: Results): void {
       ]),
     );
   }
+  if (results.peer) out.push(...renderPeerReport(results.peer.runs, results.peer.concurrency));
   if (results.analyze) {
     const a = results.analyze;
     out.push(
@@ -816,6 +818,7 @@ interface Results {
     ways: WayResult[];
   };
   fleet?: { concurrency: number; output: string; connector: string; runs: FleetRun[] };
+  peer?: { concurrency: number; variant: number; pipIndexUrl: string; runs: PeerRun[] };
   analyze?: AnalyzeResult;
   /** Docker and Dagger side by side (section `engines`). */
   engines?: EngineSide[];
@@ -928,6 +931,31 @@ async function main(): Promise<number> {
     results.fleet = { concurrency: config.fleetConcurrency, output: config.fleetOutput, connector: "examples/source-hello (renamed copies)", runs };
   }
 
+  if (config.sections.has("peer")) {
+    const pipIndexUrl = process.env.AIRBYTE_CI_PIP_INDEX_URL ?? readFileSync(join(REPO_ROOT, ".local/env/pip-index-url"), "utf8").trim();
+    log(`peer: ${config.peerSizes.join(", ")} connectors, concurrency ${config.fleetConcurrency}, index ${pipIndexUrl}`);
+    const peerImages: string[] = [];
+    cleanups.push({ what: "peer images", fn: () => (config.keepImages ? undefined : removeImages(peerImages)) });
+    const runs = await runPeerComparison({
+      sizes: config.peerSizes,
+      concurrency: config.fleetConcurrency,
+      repetitions: config.repetitions,
+      work,
+      catalog,
+      baseImage,
+      exampleDir: join(REPO_ROOT, "examples", "source-hello"),
+      pipIndexUrl,
+      log,
+      images: peerImages,
+      onProgress: (done) => {
+        mkdirSync(config.resultsDir, { recursive: true });
+        writeFileAtomic(join(config.resultsDir, "peer-partial.json"), `${JSON.stringify({ concurrency: config.fleetConcurrency, variant: PEER_VARIANT, runs: done }, null, 2)}\n`);
+        log(renderPeerReport(done, config.fleetConcurrency).join("\n"));
+      },
+    });
+    results.peer = { concurrency: config.fleetConcurrency, variant: PEER_VARIANT, pipIndexUrl, runs };
+  }
+
   if (config.sections.has("analyze")) {
     results.analyze = await runAnalyze(config, work);
   }
@@ -947,7 +975,7 @@ async function main(): Promise<number> {
     await index.close();
   }
 
-  results.targets = evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze);
+  results.targets = [...evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze), ...(results.peer ? peerTargets(results.peer.runs) : [])];
   const finishedAt = new Date();
   results.finishedAt = finishedAt.toISOString();
   results.durationMs = finishedAt.getTime() - startedAt.getTime();

@@ -53,7 +53,7 @@ export { type PipIndexOptions } from "./connector/pip-index.ts";
 /** The published base image a connector builds FROM, and the OCI labels/annotations naming it. */
 export { BASE_DIGEST_KEY, BASE_NAME_KEY, resolvePublishedBase, type PublishedBaseImage } from "./connector/published-base.ts";
 /** Builds connectors, verifies each answers `spec`, then outputs them. */
-export { buildConnectors, parseBuildOutput, type BuildConnectorsOptions, type BuildOutput, type ConnectorBuildResult } from "./connector/build-connectors.ts";
+export { buildConnectors, parseBuildOutput, type BuildConnectorsOptions, type BuildOutput, type BuildPhase, type ConnectorBuildResult } from "./connector/build-connectors.ts";
 
 // ---- Base image releases ----------------------------------------------------------------------
 /** Releases and publishes base image versions; the catalog is only changed once the registry has them. */

@@ -88,7 +88,7 @@ describe("publishing when the registry fails", () => {
 describe("bad input to the CLI", () => {
   it.each([
     [["base", "dockerfile", "1.0.0"], /required option '--platform <platform>' not specified/],
-    [["build"], /missing required argument 'connector-dir'/],
+    [["build"], /no connector directory given: expected connector-build build <connector-dir>\.\.\. or --modified/],
     [["build", ".", "--output", "ftp://x"], /--output 'ftp:\/\/x': expected docker, oci:<file>, registry:<registry>/],
     [["build", ".", "--concurrency", "0"], /--concurrency '0': expected a positive integer/],
     [["build", ".", "--platform", "linux/s390x"], /unknown platform 'linux\/s390x'/],

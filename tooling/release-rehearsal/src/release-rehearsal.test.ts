@@ -164,7 +164,7 @@ describe("a stranger's npm project", () => {
   it("runs npx connector-build --help", () => {
     expect(result.stranger.help.exitCode).toBe(0);
     expect(result.stranger.help.stdout).toMatch(/^Usage: connector-build/);
-    expect(result.stranger.help.stdout).toMatch(/^\s+build \[options\] <connector-dir\.\.\.>/m);
+    expect(result.stranger.help.stdout).toMatch(/^\s+build \[options\] \[connector-dir\.\.\.\]/m);
   });
 
   it("type-checks a build_customization.ts using defineBuildCustomization and the recipe", () => {

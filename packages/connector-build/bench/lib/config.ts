@@ -20,11 +20,13 @@ export interface BenchConfig {
   readonly fleetConcurrency: number;
   /** BENCH_FLEET_OUTPUT: none (default) or docker. */
   readonly fleetOutput: "none" | "docker";
+  /** BENCH_PEER_SIZES: fleet sizes of the peer comparison (default 1,5,20,100; 1,5 when quick). */
+  readonly peerSizes: readonly number[];
   /** BENCH_ANALYZE_CONNECTORS (default 2000). */
   readonly analyzeConnectors: number;
   /** BENCH_ENGINES_FLEET: connectors in the Docker-vs-Dagger fleet (default 5). */
   readonly enginesFleet: number;
-  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, analyze, engines); default all. */
+  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, peer, analyze, engines); default all. */
   readonly sections: ReadonlySet<Section>;
   /** BENCH_KEEP_IMAGES=1: leave the built images in Docker. */
   readonly keepImages: boolean;
@@ -34,8 +36,8 @@ export interface BenchConfig {
   readonly resultsDir: string;
 }
 
-export type Section = "synthetic" | "fleet" | "analyze" | "engines";
-const SECTIONS: readonly Section[] = ["synthetic", "fleet", "analyze", "engines"];
+export type Section = "synthetic" | "fleet" | "peer" | "analyze" | "engines";
+const SECTIONS: readonly Section[] = ["synthetic", "fleet", "peer", "analyze", "engines"];
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -55,18 +57,21 @@ function positiveInt(name: string, fallback: number, max = 100_000): number {
   return n;
 }
 
+function sizes(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const list = raw.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 500) throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected comma-separated whole numbers from 1 to 500, e.g. 1,5,20`);
+    return n;
+  });
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
 export function readConfig(repoRoot: string): BenchConfig {
   const quick = flag("BENCH_QUICK");
-  const sizesRaw = process.env.BENCH_FLEET_SIZES;
-  let fleetSizes: number[] = quick ? [1, 5] : [1, 5, 20];
-  if (sizesRaw !== undefined && sizesRaw.trim() !== "") {
-    fleetSizes = sizesRaw.split(",").map((s) => {
-      const n = Number(s.trim());
-      if (!Number.isInteger(n) || n < 1 || n > 500) throw new ConfigError(`BENCH_FLEET_SIZES=${JSON.stringify(sizesRaw)}: expected comma-separated whole numbers from 1 to 500, e.g. 1,5,20`);
-      return n;
-    });
-    fleetSizes = [...new Set(fleetSizes)].sort((a, b) => a - b);
-  }
+  const fleetSizes = sizes("BENCH_FLEET_SIZES", quick ? [1, 5] : [1, 5, 20]);
+  const peerSizes = sizes("BENCH_PEER_SIZES", quick ? [1, 5] : [1, 5, 20, 100]);
   const output = process.env.BENCH_FLEET_OUTPUT ?? "none";
   if (output !== "none" && output !== "docker") throw new ConfigError(`BENCH_FLEET_OUTPUT=${JSON.stringify(output)}: expected none or docker`);
   let sections = new Set<Section>(SECTIONS);
@@ -89,6 +94,7 @@ export function readConfig(repoRoot: string): BenchConfig {
     fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
     enginesFleet: positiveInt("BENCH_ENGINES_FLEET", 5, 100),
     fleetOutput: output,
+    peerSizes,
     analyzeConnectors: positiveInt("BENCH_ANALYZE_CONNECTORS", 2000, 100_000),
     sections,
     keepImages: flag("BENCH_KEEP_IMAGES"),

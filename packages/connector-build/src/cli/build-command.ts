@@ -9,6 +9,8 @@ import { ConnectorBuildError } from "../errors.ts";
 import { maskInOutput } from "./output-boundary.ts";
 import { withCleanupOnInterrupt } from "./signals.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
+import { createFleetProgress } from "../fleet/progress.ts";
+import { selectFleet } from "../fleet/select-connectors.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -43,6 +45,10 @@ export async function buildCommand(
     offline?: boolean;
     wheelhouse?: string;
     reproducible?: boolean;
+    modified?: boolean;
+    since?: string;
+    shard?: string;
+    list?: boolean;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
@@ -60,10 +66,24 @@ export async function buildCommand(
   if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
   if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
   if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
+  const selection = await selectFleet(dirs, { ...opts, modified: opts.modified === true });
+  for (const line of selection.explanation) process.stderr.write(`${line}\n`);
+  if (opts.list) {
+    const listed = selection.dirs.map((dir) => ({ dir, reasons: selection.modified?.selected.find((c) => c.dir === dir)?.reasons ?? [] }));
+    process.stdout.write(opts.json ? `${JSON.stringify(listed, null, 2)}\n` : listed.map((c) => `${c.dir}\n`).join(""));
+    return;
+  }
+  if (selection.dirs.length === 0) {
+    process.stderr.write("nothing to build\n");
+    if (opts.json) process.stdout.write("[]\n");
+    return;
+  }
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
+  // One live line per running connector on a terminal, plain lines otherwise; a table at the end.
+  const progress = createFleetProgress(process.stderr);
   try {
-    const results = await withCleanupOnInterrupt("the build", () => buildConnectors(dirs, {
+    const results = await withCleanupOnInterrupt("the build", () => buildConnectors(selection.dirs, {
       engine,
       catalog,
       platforms,
@@ -81,10 +101,12 @@ export async function buildCommand(
       ...(opts.reproducible ? { reproducible: true } : {}),
       ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
-        if (line.trim() === "") return;
-        if (opts.verbose || !line.startsWith("#")) process.stderr.write(`[${connector}] ${line}\n`);
+        if (opts.verbose && line.trim() !== "") progress.line(connector, line);
       },
+      onPhase: (dir, connector, phase, detail) => progress.phase(dir, connector, phase, detail),
+      onDone: (result) => progress.done(result),
     }));
+    progress.finish(results, { table: results.length > 1 });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     } else {

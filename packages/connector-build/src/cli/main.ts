@@ -95,7 +95,7 @@ function buildProgram(outcome: Outcome): Command {
   program
     .command("build")
     .description("build connectors with the common build, verify each image answers spec, then output them")
-    .argument("<connector-dir...>", "connector folders (each holds metadata.yaml)")
+    .argument("[connector-dir...]", "connector folders (each holds metadata.yaml); with --modified, folders to search for connectors (default: the current folder)")
     .addOption(engineOption())
     .addOption(catalogOption())
     .option("--platform <platforms>", "comma-separated platforms", "linux/amd64")
@@ -104,6 +104,10 @@ function buildProgram(outcome: Outcome): Command {
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
     .option("--json", "print a JSON result per connector on stdout")
     .option("--verbose", "stream the engine's build log on stderr")
+    .option("--modified", "build only the connectors under the folders whose files changed since --since (base image changes named), as printed on stderr")
+    .option("--since <git-ref>", "with --modified: the commit to compare the working tree with (default: the merge-base with the branch's upstream, else HEAD~1)")
+    .option("--shard <i/n>", "build only shard i of n: a stable partition by technical name, balanced by count (for CI matrices)")
+    .option("--list", "print the selected connector folders (with --json: and why) and build nothing")
     .addOption(pipIndexUrlOption())
     .addOption(pipExtraIndexUrlOption())
     .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
@@ -114,6 +118,14 @@ function buildProgram(outcome: Outcome): Command {
     .option("--wheelhouse <dir>", "the artifacts connector-build lock --wheelhouse downloaded (with --offline)")
     .option("--reproducible", "publish (registry: output) the same digests for the same inputs: layer and config times from SOURCE_DATE_EPOCH (default: the connector's last git commit time, else 0), layers normalised, the base's layers reused as published")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
+  program
+    .command("report")
+    .description("merge build --json results (e.g. one per CI shard) into one table; exit 1 when any connector failed")
+    .argument("<result-json...>", "files holding the stdout of connector-build build --json")
+    .option("--json", "print the merged results as one JSON array")
+    .action(async (files, opts) => {
+      outcome.exitCode = await (await import("./report-command.ts")).reportCommand(files, opts);
+    });
   base
     .command("release")
     .description("release the next version: build and check every platform, publish one index, then record it in the catalog")

@@ -30,6 +30,9 @@ export function parseBuildOutput(value: string): BuildOutput {
   throw new ConnectorBuildError("USAGE", `--output '${value}': expected docker, oci:<file>, registry:<registry>[/<namespace>] or none`);
 }
 
+/** A step of one connector's build: metadata, base image and hooks; engine build; `spec`; output. */
+export type BuildPhase = "prepare" | "build" | "verify" | "output";
+
 /** The result of building one connector, as `--json` prints it. */
 export interface ConnectorBuildResult {
   connector: string;
@@ -40,6 +43,8 @@ export interface ConnectorBuildResult {
   dockerImageTag?: string;
   baseImage?: { version: string; address: string | undefined };
   durationMs: number;
+  /** Time spent in each phase, summed over platforms (ms). */
+  phasesMs?: Partial<Record<BuildPhase, number>>;
   platforms: Array<{
     platform: Platform;
     imageId: string;
@@ -82,14 +87,18 @@ export interface BuildConnectorsOptions {
   readonly offline?: { readonly wheelhouse: string };
   /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
   readonly reproducible?: boolean;
+  /** Called when a connector enters a phase (`dir` is the absolute folder); its result arrives through `onDone`. Default: none. */
+  readonly onPhase?: (dir: string, connector: string, phase: BuildPhase, detail: string) => void;
+  /** Called with each connector's result as soon as it is finished. Default: none. */
+  readonly onDone?: (result: ConnectorBuildResult) => void;
 }
 
 /** How long `spec` may run before the build fails and its container is removed. */
 const DEFAULT_SPEC_TIMEOUT_MS = 120_000;
 
-/** Runs `spec` through the entrypoint and requires a JSON line whose type is SPEC. */
+/** Runs `spec` through the entrypoint, without network (spec must not need one), and requires a JSON line whose type is SPEC. */
 export async function verifySpec(engine: Engine, image: BuiltImage, timeoutMs = DEFAULT_SPEC_TIMEOUT_MS): Promise<{ spec: boolean; detail: string; message?: unknown }> {
-  const run = await engine.run(image, ["spec"], { useEntrypoint: true, timeoutMs });
+  const run = await engine.run(image, ["spec"], { useEntrypoint: true, timeoutMs, network: false });
   const message = findSpecMessage(run.stdout);
   if (message) return { spec: true, detail: "spec answered with a SPEC message", message };
   return {
@@ -98,14 +107,30 @@ export async function verifySpec(engine: Engine, image: BuiltImage, timeoutMs = 
   };
 }
 
-async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean): Promise<ConnectorBuildResult> {
+/** Published base images resolved once per buildConnectors call (one registry read per base image version, not per connector). */
+type BaseCache = Map<string, ReturnType<typeof resolvePublishedBase>>;
+
+async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache): Promise<ConnectorBuildResult> {
   const started = Date.now();
   const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
   const log = (line: string) => options.onProgress?.(result.connector, line);
+  const phasesMs: Partial<Record<BuildPhase, number>> = {};
+  let current: { phase: BuildPhase; since: number } | undefined;
+  const endPhase = () => {
+    if (current) phasesMs[current.phase] = (phasesMs[current.phase] ?? 0) + performance.now() - current.since;
+    current = undefined;
+  };
+  const enter = (phase: BuildPhase, detail = "") => {
+    endPhase();
+    current = { phase, since: performance.now() };
+    options.onPhase?.(dir, result.connector, phase, detail);
+  };
   let offline: OfflinePlan | undefined;
   try {
+    enter("prepare");
+    const catalogRef = options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {};
     const prepared: PreparedConnector = await prepareConnector(dir, options.catalog, {
-      ...(options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {}),
+      ...catalogRef,
       ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
     });
     const { metadata } = prepared;
@@ -114,10 +139,14 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: prepared.baseImage.version, address: prepared.baseImage.publishedAddress };
     for (const p of options.platforms) prepared.baseImage.rootImage(p);
-    const publishedBase = await resolvePublishedBase(prepared.baseImage, options.platforms, {
-      ...(options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {}),
-      ...(options.baseRegistry !== undefined ? { client: options.baseRegistry } : {}),
-    });
+    const baseKey = `${prepared.baseImage.version}\0${prepared.baseImage.publishedAddress ?? ""}`;
+    let pending = bases.get(baseKey);
+    if (!pending) {
+      pending = resolvePublishedBase(prepared.baseImage, options.platforms, { ...catalogRef, ...(options.baseRegistry !== undefined ? { client: options.baseRegistry } : {}) });
+      pending.catch(() => bases.delete(baseKey));
+      bases.set(baseKey, pending);
+    }
+    const publishedBase = await pending;
     const connector: PreparedConnector = { ...prepared, publishedBase };
     // The lock and wheelhouse are checked before anything is built (offline builds).
     if (options.offline) offline = prepareOffline(connector, options.platforms, options.offline.wheelhouse);
@@ -137,6 +166,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     for (const { platform, recipe } of recipes) {
       log(`building ${platform} on base image ${prepared.baseImage.version}${offline ? " offline (no network, locked artifacts)" : ""}`);
       if (offline) await offline.seed(options.engine, platform, log);
+      enter("build", platform);
       const image = await options.engine.build({
         recipe,
         platform,
@@ -146,6 +176,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         onProgress: (line) => log(line),
       });
       log(`verifying ${platform}: spec`);
+      enter("verify", platform);
       const verification = await verifySpec(options.engine, image, options.specTimeoutMs);
       result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
       if (!verification.spec) {
@@ -160,6 +191,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     // Every platform built and verified: only now is anything output.
     const reference = `${metadata.dockerRepository}:${metadata.dockerImageTag}`;
     const output = options.output;
+    enter("output", output.kind);
     if (output.kind === "docker") {
       for (const [i, image] of images.entries()) {
         const tag = images.length > 1 ? `${reference}-${platformArchitecture(image.platform)}` : reference;
@@ -206,7 +238,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     };
   }
   offline?.cleanup();
+  endPhase();
+  result.phasesMs = Object.fromEntries(Object.entries(phasesMs).map(([k, v]) => [k, Math.round(v)]));
   result.durationMs = Date.now() - started;
+  options.onDone?.(result);
   return result;
 }
 
@@ -226,7 +261,8 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
   try {
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const limit = createLimiter(concurrency);
-    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany))));
+    const bases: BaseCache = new Map();
+    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases))));
   } finally {
     release();
   }

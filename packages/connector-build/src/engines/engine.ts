@@ -68,6 +68,8 @@ export interface RunOptions {
   readonly useEntrypoint?: boolean;
   /** Stop the container after this many milliseconds (engines that can; it is then removed) and fail. Default: no limit. */
   readonly timeoutMs?: number;
+  /** `false`: no network in the container (spec must not need one). Default: the engine's network. */
+  readonly network?: boolean;
 }
 
 /** The parts of an image's config that builds and checks look at. */
@@ -135,7 +137,11 @@ export interface Engine {
    * the toolkit does not run.
    */
   resolveImage(reference: string, options?: ResolveImageOptions): Promise<ResolvedImage>;
-  /** Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). */
+  /**
+   * Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). `network: false`
+   * asks for a container without network (Docker: `--network none`); engines that cannot honour it
+   * run with their default network.
+   */
   run(image: BuiltImage, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Reads the image config. */
   inspect(image: BuiltImage): Promise<ImageConfig>;

@@ -28,6 +28,8 @@ let cached: Promise<DockerClient> | undefined;
  * the choice. A client with the buildx plugin is used through `buildx build --load`; a client older
  * than 23 has BuildKit built in (`DOCKER_BUILDKIT=1`). Newer clients without buildx fall back to the
  * legacy builder, which rejects `RUN --mount`: they are skipped, and the error lists what was tried.
+ * The client reads `DOCKER_HOST` (and `DOCKER_CONTEXT`) itself, so a remote daemon (`tcp://`,
+ * `ssh://user@host`: the CLI runs `ssh … docker system dial-stdio`) builds, runs and tags there.
  */
 export function findDockerClient(): Promise<DockerClient> {
   cached ??= detect().catch((error: unknown) => {
@@ -72,7 +74,7 @@ async function detect(): Promise<DockerClient> {
     "ENGINE_UNAVAILABLE",
     `no usable Docker engine: expected a docker client with BuildKit (buildx plugin, or a client < 23 with BuildKit built in) and a running daemon${
       override ? " (DOCKER_CLI is set)" : ""
-    }; tried: ${tried.join("; ")}. Install and start one, or set DOCKER_CLI to a client that has BuildKit.`,
+    }${process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST.replace(/\/\/[^@/]*@/, "//…@")}` : ""}; tried: ${tried.join("; ")}. Install and start one, or set DOCKER_CLI to a client that has BuildKit.`,
   );
 }
 

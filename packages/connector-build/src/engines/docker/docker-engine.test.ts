@@ -116,6 +116,14 @@ describe("Docker engine (real daemon, BuildKit)", () => {
     await expect(engine.build({ recipe, platform: "linux/amd64" })).rejects.toThrowError(/needs the secret\(s\) index-token/);
   });
 
+  it("runs without network when asked (spec verification): only the loopback interface", async () => {
+    const image = await engine.build({ recipe: ImageRecipe.empty().from(root.address).withLabel("fleet", "network"), platform: "linux/amd64" });
+    const isolated = await engine.run(image, ["ls", "/sys/class/net"], { network: false });
+    expect(isolated.stdout.split(/\s+/).filter(Boolean)).toEqual(["lo"]);
+    const networked = await engine.run(image, ["ls", "/sys/class/net"]);
+    expect(networked.stdout.split(/\s+/).filter(Boolean).length).toBeGreaterThan(1);
+  });
+
   it("exports an OCI layout tarball with one manifest per platform", async () => {
     const image = await engine.build({ recipe: ImageRecipe.empty().from(root.address).withLabel("a", "b"), platform: "linux/amd64" });
     const out = join(context, "image.oci.tar");

@@ -237,7 +237,7 @@ export class DockerEngine implements Engine {
     // Named, so that it can be removed when the client is stopped (timeout, interrupt): killing
     // `docker run` does not stop its container.
     const name = `airbyte-ci-run-${randomBytes(8).toString("hex")}`;
-    const args = ["run", "--rm", "--name", name, "--label", `io.airbyte-ci.pid=${process.pid}`, "--platform", image.platform, ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
+    const args = ["run", "--rm", "--name", name, "--label", `io.airbyte-ci.pid=${process.pid}`, "--platform", image.platform, ...(options.network === false ? ["--network", "none"] : []), ...(options.useEntrypoint ? [] : ["--entrypoint", ""]), image.ref, ...argv];
     const removeContainer = async () => {
       await docker(["rm", "-f", name]).catch(() => undefined);
     };
