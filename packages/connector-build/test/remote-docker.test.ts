@@ -1,8 +1,8 @@
 // A remote Docker engine, for real: a second dockerd on a loopback TCP port (its own data, exec
-// root and pid file, no bridge and no iptables rules, so the machine's daemon is untouched), and a
+// root, pid file and bridge, no iptables rules, so the machine's daemon is untouched), and a
 // connector built there through DOCKER_HOST. Builds use host networking, so the second daemon
 // reaches the local registry (127.0.0.1:5000) and the PyPI proxy as the first one does.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ const DOCKERD = "/usr/sbin/dockerd";
 let root: string;
 let daemon: ChildProcess | undefined;
 let host: string;
+let bridge: string | undefined;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,10 +35,15 @@ beforeAll(async () => {
   if (!existsSync(DOCKERD)) throw new Error(`${DOCKERD} not found: this test starts a second Docker daemon`);
   root = mkdtempSync(join(tmpdir(), "fleet-dockerd-"));
   host = `tcp://127.0.0.1:${await freePort()}`;
+  // Its own bridge: a dockerd started with --bridge=none deletes docker0, the machine daemon's bridge.
+  bridge = `acibr${process.pid % 100000}`;
+  execFileSync("ip", ["link", "add", bridge, "type", "bridge"]);
+  execFileSync("ip", ["addr", "add", "172.30.199.1/24", "dev", bridge]);
+  execFileSync("ip", ["link", "set", bridge, "up"]);
   const log = openSync(join(root, "dockerd.log"), "a");
   daemon = spawn(
     DOCKERD,
-    ["--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "--pidfile", join(root, "dockerd.pid"), "-H", host, "--bridge=none", "--iptables=false", "--ip6tables=false"],
+    ["--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "--pidfile", join(root, "dockerd.pid"), "-H", host, `--bridge=${bridge}`, "--iptables=false", "--ip6tables=false"],
     { stdio: ["ignore", log, log] },
   );
   for (let i = 0; i < 120; i++) {
@@ -56,6 +62,7 @@ afterAll(async () => {
     if (daemon.exitCode === null) daemon.kill("SIGKILL");
   }
   if (root) rmSync(root, { recursive: true, force: true });
+  if (bridge) execFileSync("ip", ["link", "del", bridge]);
 }, 60_000);
 
 describe("DOCKER_HOST: a second Docker daemon on loopback TCP", () => {

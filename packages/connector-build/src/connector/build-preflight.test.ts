@@ -25,6 +25,15 @@ function example(edit?: (yaml: string) => string): string {
   return dir;
 }
 
+// The registry the published base is read from, a stand-in as the engine is (test/published-base.test.ts reads the real one).
+const baseRegistry = {
+  getManifest: async () => ({
+    kind: "index",
+    digest: "sha256:dd17e347fbda94f7c3abff539be298a65af2d7fc27a307d89297df1081a45c27",
+    manifest: { schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"a".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "amd64" } }] },
+  }),
+} as unknown as RegistryClient;
+
 async function refused(dirs: string[], options: Omit<BuildConnectorsOptions, "engine" | "catalog" | "platforms">): Promise<{ message: string; exit: number; builds: number }> {
   const engine = new FakeEngine();
   const error = await buildConnectors(dirs, { engine, catalog, platforms: ["linux/amd64"], ...options }).then(
@@ -50,7 +59,7 @@ describe("outputs refused before building (class 6)", () => {
     expect(r.message).toMatch(/image\.tar already exists: expected a new file \(or --force to replace it\)/);
     expect(readFileSync(file, "utf8")).toBe("precious");
     const engine = new FakeEngine();
-    const [forced] = await buildConnectors([example()], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "oci", path: file }, force: true });
+    const [forced] = await buildConnectors([example()], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "oci", path: file }, force: true, baseRegistry, sbom: false });
     expect(forced?.status).toBe("success");
   });
 
