@@ -98,6 +98,25 @@ describe("releaseBaseImage on the fake engine", () => {
     expect(engine.builds).toHaveLength(2);
   });
 
+  it("release and publish hand the pip index to every build, as secrets behind each from", async () => {
+    // A fresh machine has no cached layer: a publish that forgot the index went to pypi.org and failed.
+    const pipIndex = { indexUrl: "http://127.0.0.1:3141/root/pypi/+simple/" };
+    const runs = [
+      // publish: an unpublished version; release: a new version after a published one.
+      (engine: FakeEngine) => publishBaseImage({ catalogPath: catalogFile(false).path, engine, registry: engine.registry, version: "1.0.0", pipIndex }),
+      (engine: FakeEngine) => releaseBaseImage({ catalogPath: catalogFile(true).path, engine, registry: engine.registry, bump: "patch", changelog: "x", pipIndex }),
+    ];
+    for (const run of runs) {
+      const engine = new FakeEngine();
+      await run(engine);
+      expect(engine.builds.length).toBeGreaterThan(0);
+      for (const build of engine.builds) {
+        expect(build.secrets?.["pip-index-url"]).toBe(pipIndex.indexUrl);
+        expect(build.recipe.operations[1]).toEqual({ op: "withSecretVariable", name: "PIP_INDEX_URL", secret: "pip-index-url" });
+      }
+    }
+  });
+
   it("a catalog that is not JSON is CATALOG_INVALID_JSON (exit 2), not CATALOG_NOT_FOUND", async () => {
     const catalog = catalogFile();
     writeFileSync(catalog.path, "{ not json");

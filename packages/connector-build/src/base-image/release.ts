@@ -115,7 +115,7 @@ export async function publishBaseImage(options: {
     if (!options.force && (await client.tagExists(repository, version.version))) {
       throw new ConnectorBuildError("RELEASE_REFUSED", `${repository}:${version.version} already exists in the registry: expected an unused tag (or --force to overwrite)`);
     }
-    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal, `run connector-build base publish ${version.version}${options.publishTo ? ` --publish-to ${repository}` : ""} --force`);
+    const result = await buildCheckPublish(options.engine, version, repository, client, log, options.signal, `run connector-build base publish ${version.version}${options.publishTo ? ` --publish-to ${repository}` : ""} --force`, options.pipIndex);
     recordVersion(
       options.catalogPath,
       bytes,
