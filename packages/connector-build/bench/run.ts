@@ -16,7 +16,7 @@ import { renderDockerfile } from "../src/dockerfile/render.ts";
 import type { BuildRequest, BuiltImage, Engine, EngineName, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../src/engines/engine.ts";
 import { writeFileAtomic } from "../src/shared/fs-atomic.ts";
 import { writeAnalyzeTree, type TreeExpectation } from "./lib/analyze-tree.ts";
-import { ConfigError, readConfig, type BenchConfig } from "./lib/config.ts";
+import { ConfigError, readConfig, SECTIONS, type BenchConfig } from "./lib/config.ts";
 import {
   SYNTHETIC_CONNECTOR,
   SYNTHETIC_PACKAGE_DIR,
@@ -33,6 +33,7 @@ import { peerTargets, renderPeerReport, runPeerComparison, PEER_VARIANT, type Pe
 import { killTrackedProcesses, run, tail } from "./lib/proc.ts";
 import { megabytes, ratio, seconds, summarize, type Summary } from "./lib/stats.ts";
 import { variantDockerfile, type VariantId } from "./lib/variants.ts";
+import { renderSupplyReport, runSupply, supplyTargets, type SupplyResults } from "./lib/supply.ts";
 import { generateSyntheticWheels, type SyntheticWheels } from "./lib/wheels.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -780,6 +781,7 @@ function printReport(config: BenchConfig, results: Results): void {
     );
   }
   if (results.peer) out.push(...renderPeerReport(results.peer.runs, results.peer.concurrency));
+  if (results.supply) out.push("", ...renderSupplyReport(results.supply));
   if (results.analyze) {
     const a = results.analyze;
     out.push(
@@ -822,6 +824,8 @@ interface Results {
   analyze?: AnalyzeResult;
   /** Docker and Dagger side by side (section `engines`). */
   engines?: EngineSide[];
+  /** Rebase vs rebuild, reproducible vs plain publishing (section `supply`). */
+  supply?: SupplyResults;
   targets: Target[];
 }
 
@@ -975,7 +979,30 @@ async function main(): Promise<number> {
     await index.close();
   }
 
-  results.targets = [...evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze), ...(results.peer ? peerTargets(results.peer.runs) : [])];
+  if (config.sections.has("supply")) {
+    const pipIndexUrl = process.env.AIRBYTE_CI_PIP_INDEX_URL ?? readFileSync(join(REPO_ROOT, ".local/env/pip-index-url"), "utf8").trim();
+    const supplyImages: string[] = [];
+    cleanups.push({ what: "supply images", fn: () => (config.keepImages ? undefined : removeImages(supplyImages)) });
+    const registryPrefix = `127.0.0.1:5000/airbyte-bench-${startedAt.getTime()}`;
+    log(`supply: rebase vs rebuild of ${config.supplyFleet} connectors (1.0.0 → 1.1.0), reproducible vs plain publish of ${config.supplyReproducible}, under ${registryPrefix}`);
+    results.supply = await runSupply({
+      catalog,
+      from: "1.0.0",
+      to: "1.1.0",
+      fleetSize: config.supplyFleet,
+      reproducibleSize: config.supplyReproducible,
+      repetitions: config.repetitions,
+      concurrency: config.fleetConcurrency,
+      work,
+      exampleDir: join(REPO_ROOT, "examples", "source-hello"),
+      pipIndexUrl,
+      registryPrefix,
+      log,
+      images: supplyImages,
+    });
+  }
+
+  results.targets = [...evaluateTargets(results.synthetic, results.fleet?.runs, results.analyze), ...(results.peer ? peerTargets(results.peer.runs) : []), ...(results.supply ? supplyTargets(results.supply) : [])];
   const finishedAt = new Date();
   results.finishedAt = finishedAt.toISOString();
   results.durationMs = finishedAt.getTime() - startedAt.getTime();
@@ -985,7 +1012,7 @@ async function main(): Promise<number> {
   mkdirSync(config.resultsDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   // A run of some sections only does not replace the full run's latest.json.
-  const partial = config.sections.size < 4 ? `-${[...config.sections].join("-")}` : "";
+  const partial = config.sections.size < SECTIONS.length ? `-${[...config.sections].join("-")}` : "";
   const suffix = `${partial}${config.quick ? "-quick" : ""}`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   const latest = join(config.resultsDir, `latest${suffix}.json`);

@@ -3,7 +3,7 @@
 // connector built there through DOCKER_HOST. Builds use host networking, so the second daemon
 // reaches the local registry (127.0.0.1:5000) and the PyPI proxy as the first one does.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,9 +41,12 @@ beforeAll(async () => {
   execFileSync("ip", ["addr", "add", "172.30.199.1/24", "dev", bridge]);
   execFileSync("ip", ["link", "set", bridge, "up"]);
   const log = openSync(join(root, "dockerd.log"), "a");
+  // Its own (empty) configuration: the machine's /etc/docker/daemon.json is its daemon's, and a
+  // directive there that is also a flag here (data-root, say) makes dockerd refuse to start.
+  writeFileSync(join(root, "daemon.json"), "{}\n");
   daemon = spawn(
     DOCKERD,
-    ["--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "--pidfile", join(root, "dockerd.pid"), "-H", host, `--bridge=${bridge}`, "--iptables=false", "--ip6tables=false"],
+    ["--config-file", join(root, "daemon.json"), "--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "--pidfile", join(root, "dockerd.pid"), "-H", host, `--bridge=${bridge}`, "--iptables=false", "--ip6tables=false"],
     { stdio: ["ignore", log, log] },
   );
   for (let i = 0; i < 120; i++) {

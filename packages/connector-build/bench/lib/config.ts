@@ -26,7 +26,11 @@ export interface BenchConfig {
   readonly analyzeConnectors: number;
   /** BENCH_ENGINES_FLEET: connectors in the Docker-vs-Dagger fleet (default 5). */
   readonly enginesFleet: number;
-  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, peer, analyze, engines); default all. */
+  /** BENCH_SUPPLY_FLEET: connectors moved to a new base by rebase and by rebuild (default 20; 5 when quick). */
+  readonly supplyFleet: number;
+  /** BENCH_SUPPLY_REPRODUCIBLE: connectors published with and without --reproducible (default 5; 2 when quick). */
+  readonly supplyReproducible: number;
+  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, peer, analyze, engines, supply); default all. */
   readonly sections: ReadonlySet<Section>;
   /** BENCH_KEEP_IMAGES=1: leave the built images in Docker. */
   readonly keepImages: boolean;
@@ -36,8 +40,8 @@ export interface BenchConfig {
   readonly resultsDir: string;
 }
 
-export type Section = "synthetic" | "fleet" | "peer" | "analyze" | "engines";
-const SECTIONS: readonly Section[] = ["synthetic", "fleet", "peer", "analyze", "engines"];
+export type Section = "synthetic" | "fleet" | "peer" | "analyze" | "engines" | "supply";
+export const SECTIONS: readonly Section[] = ["synthetic", "fleet", "peer", "analyze", "engines", "supply"];
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -93,6 +97,8 @@ export function readConfig(repoRoot: string): BenchConfig {
     fleetSizes,
     fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
     enginesFleet: positiveInt("BENCH_ENGINES_FLEET", 5, 100),
+    supplyFleet: positiveInt("BENCH_SUPPLY_FLEET", quick ? 5 : 20, 200),
+    supplyReproducible: positiveInt("BENCH_SUPPLY_REPRODUCIBLE", quick ? 2 : 5, 100),
     fleetOutput: output,
     peerSizes,
     analyzeConnectors: positiveInt("BENCH_ANALYZE_CONNECTORS", 2000, 100_000),
