@@ -159,7 +159,7 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     expect(await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`)).toBe(digest);
   });
 
-  it("bad input: an unknown version, a connector folder without --registry (exit 2)", async () => {
+  it("bad input: an unknown version, a connector folder without --registry, --concurrency 0 (exit 2)", async () => {
     const unknown = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, "--to", "1.9.9", "--catalog", catalog.path]);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/base image version '1\.9\.9' is not in the .* catalog: expected one of 2\.0\.0, 1\.0\.1, 1\.0\.0/);
@@ -167,6 +167,9 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     const noRegistry = await runCli(["rebase", dir, "--to", "1.0.1", "--catalog", catalog.path]);
     expect(noRegistry.exitCode).toBe(2);
     expect(noRegistry.stderr).toMatch(/is a connector folder: expected --registry <registry>\[\/<namespace>\]/);
+    const badConcurrency = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, "--to", "1.0.1", "--catalog", catalog.path, "--concurrency", "0"]);
+    expect(badConcurrency.exitCode).toBe(2);
+    expect(badConcurrency.stderr).toMatch(/--concurrency '0': expected a positive integer/);
   });
 
   it("a failing sanity check on the rebased image publishes nothing: the tag does not move", async () => {
@@ -175,12 +178,15 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     const strict = `${catalog.path.replace(/\.json$/, "")}-strict.json`;
     writeFileSync(strict, JSON.stringify(data));
     const digest = await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`);
-    const run = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, "--to", "1.0.1", "--catalog", strict, "--engine", "docker"]);
+    // Two images verified at once (--concurrency 2): every failure is reported, in the order the images were given.
+    await client.copyManifest(`${connectorRepo}:0.1.0-copy`, connectorRepo, "0.1.0-second");
+    const run = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, `${connectorRepo}:0.1.0-second`, "--to", "1.0.1", "--catalog", strict, "--engine", "docker", "--concurrency", "2"]);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(
-      /rebase onto base 1\.0\.1: 2 check\(s\) failed; no tag was moved, nothing was published:\n {2}.*:0\.1\.0-copy \[linux\/amd64\] python is 3\.12: expected exit code 0, stdout 'Python 3\.12\.0', saw exit code 0, stdout 'Python 3\.11\.2'\n {2}.*\[linux\/arm64\] python is 3\.12/,
+      /rebase onto base 1\.0\.1: 4 check\(s\) failed; no tag was moved, nothing was published:\n {2}.*:0\.1\.0-copy \[linux\/amd64\] python is 3\.12: expected exit code 0, stdout 'Python 3\.12\.0', saw exit code 0, stdout 'Python 3\.11\.2'\n {2}.*:0\.1\.0-copy \[linux\/arm64\] python is 3\.12.*\n {2}.*:0\.1\.0-second \[linux\/amd64\] python is 3\.12.*\n {2}.*:0\.1\.0-second \[linux\/arm64\] python is 3\.12/,
     );
     expect(await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`)).toBe(digest);
+    expect(await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-second`)).toBe(digest);
     expect((await platformsOf(`${connectorRepo}:0.1.0-copy`))["linux/amd64"]?.layers).toEqual(before["linux/amd64"]?.layers);
   }, 900_000);
 });

@@ -135,9 +135,13 @@ async function rebaseVsRebuild(s: SupplySettings): Promise<RebaseVsRebuild> {
         rebuild.push(ms);
         s.log(`  supply: rebuild of ${dirs.length} onto ${s.to}: ${seconds(ms)}`);
       } else {
-        const references = before.results.map((b) => `${s.registryPrefix}/${b.connector}:${tag}`);
+        const references = before.results.map((b) => {
+          const reference = b.output?.reference?.split("@")[0];
+          if (!reference) throw new BenchError(`no published reference in the result of ${b.connector}`);
+          return reference;
+        });
         const started = performance.now();
-        const results = await rebaseImages(references, { catalog: s.catalog, to: s.to, engine: new DockerEngine(), tag: `${tag}-rebased` });
+        const results = await rebaseImages(references, { catalog: s.catalog, to: s.to, engine: new DockerEngine(), tag: `${tag}-rebased`, concurrency: s.concurrency });
         const ms = performance.now() - started;
         rebase.push(ms);
         for (const result of results) {

@@ -7,6 +7,7 @@ import {
   type SanityCheck,
 } from "@airbyte-ci/base-images";
 import type { BuiltImage, Engine } from "../engines/engine.ts";
+import { createLimiter } from "../shared/pool.ts";
 
 /** The outcome of one sanity check on one platform. */
 export interface SanityCheckResult {
@@ -26,23 +27,37 @@ export interface SanityReport {
   readonly results: readonly SanityCheckResult[];
 }
 
-/** Runs checks in one built image and reports each (never throws on a failing check). */
-export async function runSanityChecks(engine: Engine, image: BuiltImage, checks: readonly SanityCheck[]): Promise<SanityCheckResult[]> {
+/** Checks run at once in one image by default: each is its own short container, mostly engine latency. */
+export const SANITY_CHECK_CONCURRENCY = 4;
+
+/**
+ * Runs checks in one built image and reports each, in the checks' order (never throws on a failing
+ * check). Up to `concurrency` check containers run at once (default {@link SANITY_CHECK_CONCURRENCY}).
+ */
+export async function runSanityChecks(
+  engine: Engine,
+  image: BuiltImage,
+  checks: readonly SanityCheck[],
+  options: { concurrency?: number } = {},
+): Promise<SanityCheckResult[]> {
   const config = checks.some((c) => c.kind === "label") ? await engine.inspect(image) : undefined;
-  const results: SanityCheckResult[] = [];
-  for (const check of checks) {
-    const argv = sanityCheckArgv(check);
-    let observed;
-    if (argv) {
-      const run = await engine.run(image, argv);
-      observed = { exitCode: run.exitCode, stdout: run.stdout };
-    } else {
-      observed = { labelValue: check.kind === "label" ? config?.labels[check.label] : undefined };
-    }
-    const { passed, seen } = evaluateSanityCheck(check, observed);
-    results.push({ platform: image.platform, check: check.name, passed, expected: describeExpectation(check), seen });
-  }
-  return results;
+  const limit = createLimiter(options.concurrency ?? SANITY_CHECK_CONCURRENCY);
+  return Promise.all(
+    checks.map((check) =>
+      limit(async (): Promise<SanityCheckResult> => {
+        const argv = sanityCheckArgv(check);
+        let observed;
+        if (argv) {
+          const run = await engine.run(image, argv);
+          observed = { exitCode: run.exitCode, stdout: run.stdout };
+        } else {
+          observed = { labelValue: check.kind === "label" ? config?.labels[check.label] : undefined };
+        }
+        const { passed, seen } = evaluateSanityCheck(check, observed);
+        return { platform: image.platform, check: check.name, passed, expected: describeExpectation(check), seen };
+      }),
+    ),
+  );
 }
 
 /** Runs a version's checks on the images built for each of its platforms. */

@@ -181,6 +181,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--tag <tag>", "publish the rebased images under this tag (default: each image's own tag)")
     .option("--json", "print a JSON result per image on stdout (new index address, per-platform digests and checks)")
     .option("--no-sbom", "do not publish fresh SBOMs beside the rebased images")
+    .option("--concurrency <n>", "images pushed and verified at once", "4")
     .action(async (refs, opts) => (await import("./rebase-command.ts")).rebaseCommand(refs, opts));
   program
     .command("sbom")

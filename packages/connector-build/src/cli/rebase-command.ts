@@ -4,7 +4,7 @@ import { loadCatalog } from "../base-image/catalog-source.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { METADATA_FILE_NAME, readConnectorMetadata } from "../connector/metadata.ts";
-import { rebaseImages } from "../supply-chain/rebase.ts";
+import { REBASE_CONCURRENCY, rebaseImages } from "../supply-chain/rebase.ts";
 
 /** Options of {@link rebaseCommand}. */
 export interface RebaseCommandOptions {
@@ -15,6 +15,7 @@ export interface RebaseCommandOptions {
   tag?: string;
   json?: boolean;
   sbom?: boolean;
+  concurrency?: string;
 }
 
 /** `<image-ref>` as given; `<connector-dir>` → `<registry>/<dockerRepository>:<dockerImageTag>` from its metadata.yaml. */
@@ -39,6 +40,8 @@ export async function rebaseTargets(args: readonly string[], registry: string | 
 
 /** `connector-build rebase <image-ref|connector-dir>... --to <version>`: prints each new index address (or JSON). */
 export async function rebaseCommand(args: string[], opts: RebaseCommandOptions): Promise<void> {
+  const concurrency = Number(opts.concurrency ?? REBASE_CONCURRENCY);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const references = await rebaseTargets(args, opts.registry);
   const { catalog } = loadCatalog(opts.catalog);
   catalog.get(opts.to);
@@ -50,6 +53,7 @@ export async function rebaseCommand(args: string[], opts: RebaseCommandOptions):
       engine,
       ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
       sbom: opts.sbom !== false,
+      concurrency,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -23,6 +23,7 @@ import { publishSboms, type PublishedSbom } from "./sbom-output.ts";
 import { baseMismatch, rebaseAnnotations, rebasePlatformImage, type BaseReference, type ManifestDocument, type PlatformImage, type RebasedPlatformImage } from "./rebase-image.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY } from "../connector/published-base.ts";
 import { computeDigest, platformMatches } from "../registry/platforms.ts";
+import { createLimiter } from "../shared/pool.ts";
 
 /** Options of {@link rebaseImages}. */
 export interface RebaseOptions {
@@ -40,7 +41,12 @@ export interface RebaseOptions {
   readonly log?: (line: string) => void;
   /** Publish a fresh SBOM beside each rebased image and index (the old ones describe the old images). Default: true. */
   readonly sbom?: boolean;
+  /** Images pushed and verified at once. Default {@link REBASE_CONCURRENCY}. */
+  readonly concurrency?: number;
 }
+
+/** Images rebased at once by default: their checks are short containers, mostly engine latency. */
+export const REBASE_CONCURRENCY = 4;
 
 /** One platform of a rebased image. */
 export interface RebasedPlatform {
@@ -289,11 +295,16 @@ export async function rebaseImages(references: readonly string[], options: Rebas
     plans.push({ source, from, fromDigest, rebased });
   }
 
-  // 2. Push blobs and per-platform manifests by digest only (no tag moves), verify each in the engine.
+  // 2. Push blobs and per-platform manifests by digest only (no tag moves), verify each in the engine;
+  // up to `concurrency` images at once (their failures reported in the order the images were given).
   const verified = new Map<PlannedImage, RebasedPlatform[]>();
-  const failures: string[] = [];
-  for (const plan of plans) {
+  const failuresByPlan = new Map<PlannedImage, string[]>();
+  let anyFailed = false;
+  const limit = createLimiter(options.concurrency ?? REBASE_CONCURRENCY);
+  await Promise.all(plans.map((plan) => limit(async () => {
     const platforms: RebasedPlatform[] = [];
+    const failures: string[] = [];
+    failuresByPlan.set(plan, failures);
     for (const { platform, from, result, mediaType, baseRepo } of plan.rebased) {
       // The new base's layers (mounted from the base repository when possible), then the config.
       for (const layer of result.baseLayers) {
@@ -307,7 +318,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       const checks = await runSanityChecks(options.engine, image, target.sanityChecks);
       const spec = await verifySpec(options.engine, image);
       const passed = spec.spec && checks.every((c) => c.passed);
-      const contents = options.sbom !== false && passed && failures.length === 0 ? await readImageContents(options.engine, image) : undefined;
+      if (!passed) anyFailed = true;
+      const contents = options.sbom !== false && passed && !anyFailed ? await readImageContents(options.engine, image) : undefined;
       for (const c of checks) if (!c.passed) failures.push(`${plan.source.reference} [${platform}] ${c.check}: expected ${c.expected}, saw ${c.seen}`);
       if (!spec.spec) failures.push(`${plan.source.reference} [${platform}] spec: ${spec.detail}`);
       platforms.push({
@@ -322,7 +334,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       });
     }
     verified.set(plan, platforms);
-  }
+  })));
+  const failures = plans.flatMap((plan) => failuresByPlan.get(plan) ?? []);
   if (failures.length > 0) {
     throw new ConnectorBuildError(
       "SANITY_CHECK_FAILED",
