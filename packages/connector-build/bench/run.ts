@@ -990,6 +990,7 @@ async function main(): Promise<number> {
       from: "1.0.0",
       to: "1.1.0",
       fleetSize: config.supplyFleet,
+      ...(config.supplyCdk !== undefined ? { cdkRequirement: config.supplyCdk } : {}),
       reproducibleSize: config.supplyReproducible,
       repetitions: config.repetitions,
       concurrency: config.fleetConcurrency,

@@ -28,6 +28,8 @@ export interface BenchConfig {
   readonly enginesFleet: number;
   /** BENCH_SUPPLY_FLEET: connectors moved to a new base by rebase and by rebuild (default 20; 5 when quick). */
   readonly supplyFleet: number;
+  /** BENCH_SUPPLY_CDK: the requirement of the second rebase-vs-rebuild fleet (default airbyte-cdk==3.9.6; "none" skips it). */
+  readonly supplyCdk: string | undefined;
   /** BENCH_SUPPLY_REPRODUCIBLE: connectors published with and without --reproducible (default 5; 2 when quick). */
   readonly supplyReproducible: number;
   /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, peer, analyze, engines, supply); default all. */
@@ -98,6 +100,7 @@ export function readConfig(repoRoot: string): BenchConfig {
     fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
     enginesFleet: positiveInt("BENCH_ENGINES_FLEET", 5, 100),
     supplyFleet: positiveInt("BENCH_SUPPLY_FLEET", quick ? 5 : 20, 200),
+    supplyCdk: (process.env.BENCH_SUPPLY_CDK ?? "airbyte-cdk==3.9.6").trim() === "none" ? undefined : (process.env.BENCH_SUPPLY_CDK ?? "airbyte-cdk==3.9.6").trim(),
     supplyReproducible: positiveInt("BENCH_SUPPLY_REPRODUCIBLE", quick ? 2 : 5, 100),
     fleetOutput: output,
     peerSizes,
