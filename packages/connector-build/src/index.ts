@@ -53,7 +53,9 @@ export { type PipIndexOptions } from "./connector/pip-index.ts";
 /** The published base image a connector builds FROM, and the OCI labels/annotations naming it. */
 export { BASE_DIGEST_KEY, BASE_NAME_KEY, resolvePublishedBase, type PublishedBaseImage } from "./connector/published-base.ts";
 /** Builds connectors, verifies each answers `spec`, then outputs them. */
-export { buildConnectors, parseBuildOutput, type BuildConnectorsOptions, type BuildOutput, type BuildPhase, type ConnectorBuildResult } from "./connector/build-connectors.ts";
+export { buildConnectors, type BuildConnectorsOptions, type BuildPhase, type ConnectorBuildResult } from "./build/build-connectors.ts";
+/** Where built images go. */
+export type { BuildOutput } from "./build/output.ts";
 
 // ---- Base image releases ----------------------------------------------------------------------
 /** Releases and publishes base image versions; the catalog is only changed once the registry has them. */
@@ -93,4 +95,4 @@ export { rebaseImages, type RebaseOptions, type RebaseResult, type RebasedPlatfo
 export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } from "./supply-chain/sbom-output.ts";
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
-export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
+export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./connector/lock-file.ts";

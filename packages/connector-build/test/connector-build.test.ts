@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildConnectors } from "../src/connector/build-connectors.ts";
+import { buildConnectors } from "../src/build/build-connectors.ts";
 import { DockerEngine, inspectDockerImage } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";

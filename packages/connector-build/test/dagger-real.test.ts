@@ -17,7 +17,7 @@ import type { Platform } from "@airbyte-ci/base-images";
 import { buildBaseImage } from "../src/base-image/build-check-publish.ts";
 import { checkBaseImage } from "../src/base-image/sanity-checks.ts";
 import { compareImages, renderComparisonText } from "../src/compare/compare-images.ts";
-import { buildConnectors, type BuildConnectorsOptions, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { buildConnectors, type BuildConnectorsOptions, type ConnectorBuildResult } from "../src/build/build-connectors.ts";
 import { setBaseImageInYaml } from "../src/connector/metadata-edit.ts";
 import { DaggerEngine } from "../src/engines/dagger/dagger-engine.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildConnectors, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { buildConnectors, type ConnectorBuildResult } from "../src/build/build-connectors.ts";
 import { compareImages } from "../src/compare/compare-images.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import type { ConnectorMigration } from "../src/migrate/migrate-all.ts";

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildConnectors } from "../src/connector/build-connectors.ts";
+import { buildConnectors } from "../src/build/build-connectors.ts";
 import { compareImages } from "../src/compare/compare-images.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { fixtureRoot, localCatalog, runCli, stageExample } from "./helpers.ts";

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImageRecipe } from "@airbyte-ci/base-images";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildConnectors } from "../src/connector/build-connectors.ts";
+import { buildConnectors } from "../src/build/build-connectors.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { LOCK_FILE_NAME, type ConnectorLock } from "../src/supply-chain/lock-file.ts";
+import { LOCK_FILE_NAME, type ConnectorLock } from "../src/connector/lock-file.ts";
 import { localCatalog, runCli, stageExample } from "./helpers.ts";
 
 const engine = new DockerEngine();

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { CatalogData, Platform } from "@airbyte-ci/base-images";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildConnectors, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { buildConnectors, type ConnectorBuildResult } from "../src/build/build-connectors.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY, resolvePublishedBase } from "../src/connector/published-base.ts";
 import { prepareConnector, pythonConnectorRecipe } from "../src/connector/python-build.ts";
 import { daggerCallsFor } from "../src/engines/dagger/lowering.ts";

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { ImageRecipe, splitImageReference, type CatalogData, type Platform } from "@airbyte-ci/base-images";
 import { beforeAll, describe, expect, it } from "vitest";
-import { verifySpec } from "../src/connector/build-connectors.ts";
+import { verifySpec } from "../src/inspect/spec.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { publishBaseImage } from "../src/base-image/release.ts";

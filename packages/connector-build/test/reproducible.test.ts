@@ -2,7 +2,7 @@
 // all (`--no-cache`), each published through the normaliser, gives one digest.
 import { ImageRecipe, splitImageReference } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
-import { verifySpec } from "../src/connector/build-connectors.ts";
+import { verifySpec } from "../src/inspect/spec.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { parseImageConfig } from "../src/supply-chain/image-config.ts";

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { ImageRecipe } from "@airbyte-ci/base-images";
 import { Spec, Validation } from "@cyclonedx/cyclonedx-library";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildConnectors, type ConnectorBuildResult } from "../src/connector/build-connectors.ts";
+import { buildConnectors, type ConnectorBuildResult } from "../src/build/build-connectors.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { CYCLONEDX_MEDIA_TYPE } from "../src/supply-chain/sbom.ts";

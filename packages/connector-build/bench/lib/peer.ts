@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
-import { buildConnectors, type BuildPhase, type ConnectorBuildResult } from "../../src/connector/build-connectors.ts";
+import { buildConnectors, type BuildPhase, type ConnectorBuildResult } from "../../src/build/build-connectors.ts";
 import { DockerEngine } from "../../src/engines/docker/docker-engine.ts";
 import { createLimiter } from "../../src/shared/pool.ts";
 import { writeFleetConnector } from "./connectors.ts";

@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
-import { buildConnectors, type ConnectorBuildResult } from "../../src/connector/build-connectors.ts";
+import { buildConnectors, type ConnectorBuildResult } from "../../src/build/build-connectors.ts";
 import { setBaseImageInYaml } from "../../src/connector/metadata-edit.ts";
 import { DockerEngine } from "../../src/engines/docker/docker-engine.ts";
 import { rebaseImages } from "../../src/supply-chain/rebase.ts";

@@ -77,14 +77,9 @@ export function pipIndexSecrets(options: PipIndexOptions | undefined): Record<st
   return secrets;
 }
 
-/**
- * The recipe with the pip index settings exposed to every `withExec` after each `from`, as secret
- * variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST): pip reads them, nothing stores
- * them. Without settings the recipe is returned as it is, so the build is the one it always was.
- */
-export function withPipIndex(recipe: ImageRecipe, options: PipIndexOptions | undefined): ImageRecipe {
+/** The secret variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST) a recipe declares after its FROM for these settings; none without settings. */
+export function indexSecretVariables(options: PipIndexOptions | undefined): RecipeOperation[] {
   const secrets = pipIndexSecrets(options);
-  if (Object.keys(secrets).length === 0) return recipe;
   const variables: RecipeOperation[] = [];
   if (secrets[PIP_INDEX_SECRETS.indexUrl] !== undefined) variables.push({ op: "withSecretVariable", name: "PIP_INDEX_URL", secret: PIP_INDEX_SECRETS.indexUrl });
   if (secrets[PIP_INDEX_SECRETS.extraIndexUrl] !== undefined) {
@@ -93,6 +88,17 @@ export function withPipIndex(recipe: ImageRecipe, options: PipIndexOptions | und
   if (secrets[PIP_INDEX_SECRETS.trustedHost] !== undefined) {
     variables.push({ op: "withSecretVariable", name: "PIP_TRUSTED_HOST", secret: PIP_INDEX_SECRETS.trustedHost });
   }
+  return variables;
+}
+
+/**
+ * A base image version's recipe (catalog data) with the pip index settings exposed to every `withExec` after each `from`, as secret
+ * variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST): pip reads them, nothing stores
+ * them. Without settings the recipe is returned as it is, so the build is the one it always was.
+ */
+export function withPipIndex(recipe: ImageRecipe, options: PipIndexOptions | undefined): ImageRecipe {
+  const variables = indexSecretVariables(options);
+  if (variables.length === 0) return recipe;
   const operations = recipe.operations.flatMap((op) => (op.op === "from" ? [op, ...variables] : [op]));
   return ImageRecipe.fromOperations(operations, "recipe with the pip index");
 }

@@ -5,14 +5,14 @@ import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
 import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
 import { loadBuildCustomization, runHook, type LoadCustomizationOptions, type LoadedCustomization } from "./build-customization.ts";
-import { withPoetryDependencies, withPoetryRootPackage } from "./poetry-install.ts";
+import { isPoetryNonPackageMode, readDependencyInputs, type DependencyInputs } from "./dependency-inputs.ts";
+import { withConnectorPackage, withDependencyLayer, type Exec, type InstallStrategy } from "./dependency-install.ts";
+import { indexSecretVariables } from "./pip-index.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
-import { requirementsOnlyNameTheConnector } from "./requirements-file.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
-/** Dependency manifests copied before the install layer, in order, when they exist. */
-export const DEPENDENCY_MANIFESTS = ["setup.py", "pyproject.toml", "poetry.lock", "requirements.txt", "README.md"] as const;
+export { DEPENDENCY_MANIFESTS } from "./dependency-inputs.ts";
 
 /** A connector ready to build: its metadata, base image version and customisation. */
 export interface PreparedConnector {
@@ -25,6 +25,16 @@ export interface PreparedConnector {
   readonly packageDir: string;
   /** The base image as its registry holds it; read by {@link pythonConnectorRecipe} when absent. */
   readonly publishedBase?: PublishedBaseImage;
+  /** What the dependency install depends on (manifests, the dependency set, the lock), read once. */
+  readonly dependencies: DependencyInputs;
+}
+
+/** The build's choices for one recipe. */
+export interface RecipeOptions {
+  /** Where dependencies come from and which installer runs. Default: `{ kind: "index" }` (uv, PyPI or the index settings). */
+  readonly install?: InstallStrategy;
+  /** SOURCE_DATE_EPOCH for every step after FROM (reproducible builds). Default: none. */
+  readonly epoch?: number;
 }
 
 /**
@@ -58,7 +68,8 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
   if (!existsSync(pkg) || !statSync(pkg).isDirectory()) {
     throw new ConnectorBuildError("INVALID_CONNECTOR", `connector ${metadata.technicalName}: package directory ${pkg} does not exist: expected the Python package ${packageDir}/`);
   }
-  const manifests = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
+  const dependencies = readDependencyInputs(metadata.dir);
+  const manifests = dependencies.manifests;
   if (!manifests.some((m) => m === "setup.py" || m === "requirements.txt" || m === "pyproject.toml")) {
     throw new ConnectorBuildError(
       "INVALID_CONNECTOR",
@@ -68,24 +79,7 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
   if (existsSync(join(metadata.dir, "pyproject.toml")) && !existsSync(join(metadata.dir, "poetry.lock")) && !existsSync(join(metadata.dir, "setup.py"))) {
     throw new ConnectorBuildError("INVALID_CONNECTOR", `connector ${metadata.technicalName}: pyproject.toml without poetry.lock: expected a poetry.lock so dependencies are pinned`);
   }
-  return { metadata, baseImage, customization, mainFileName, packageDir };
-}
-
-/** The install steps for the manifests present: requirements.txt, then setup.py (pip) or poetry. */
-function withDependencyInstall(recipe: ImageRecipe, manifests: readonly string[]): ImageRecipe {
-  const pip = ["python", "-m", "pip", "install", "--disable-pip-version-check", "--no-build-isolation"];
-  let r = recipe.withMountedCache("/root/.cache/pip", "pip-cache");
-  if (manifests.includes("requirements.txt")) r = r.withExec([...pip, "-r", "requirements.txt"]);
-  if (manifests.includes("setup.py")) {
-    r = r.withExec([...pip, "."]);
-  } else if (isPoetryProject(manifests)) {
-    r = withPoetryDependencies(r);
-  }
-  return r.withoutMount("/root/.cache/pip");
-}
-
-function isPoetryProject(manifests: readonly string[]): boolean {
-  return !manifests.includes("setup.py") && manifests.includes("pyproject.toml") && manifests.includes("poetry.lock");
+  return { metadata, baseImage, customization, mainFileName, packageDir, dependencies };
 }
 
 /**
@@ -96,37 +90,43 @@ function isPoetryProject(manifests: readonly string[]): boolean {
  * installed once) → entrypoint and AIRBYTE_ENTRYPOINT → labels (OCI base image labels included) →
  * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built.
  */
-export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform): Promise<ImageRecipe> {
-  const { metadata, baseImage, customization, mainFileName, packageDir } = connector;
+export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform, options: RecipeOptions = {}): Promise<ImageRecipe> {
+  const { metadata, baseImage, customization, mainFileName, packageDir, dependencies } = connector;
   const context: HookContext = {
     connector: { technicalName: metadata.technicalName, dockerRepository: metadata.dockerRepository, dockerImageTag: metadata.dockerImageTag },
     platform,
     baseImageVersion: baseImage.version,
   };
+  const install = options.install ?? { kind: "index" };
+  const epoch = options.epoch;
+  const exec: Exec = (r, args) => r.withExec(epoch === undefined ? args : ["env", `SOURCE_DATE_EPOCH=${epoch}`, ...args]);
   const hooks = customization.customization;
   const base = connector.publishedBase ?? (await resolvePublishedBase(baseImage, [platform]));
   let recipe = ImageRecipe.empty().from(base.address);
-  recipe = await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file);
+  if (install.kind === "index") recipe = recipe.concat(indexSecretVariables(install.index));
+  recipe = withEpoch(await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file), recipe, epoch);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
-  const present = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
-  // A requirements.txt of only `-e .` means "install this connector": its setup.py or pyproject says how, once.
-  const selfOnly =
-    present.includes("requirements.txt") &&
-    (present.includes("setup.py") || present.includes("pyproject.toml")) &&
-    requirementsOnlyNameTheConnector(readFileSync(join(metadata.dir, "requirements.txt"), "utf8"));
-  const manifests = selfOnly ? present.filter((f) => f !== "requirements.txt") : present;
-  for (const manifest of manifests) recipe = recipe.withFile(manifest, manifest);
-  recipe = withDependencyInstall(recipe, manifests);
+  recipe = withDependencyLayer(recipe, dependencies, platform, install, exec);
+  const manifestsCopied = install.kind === "wheelhouse" || dependencies.set.kind === "connector";
+  if (!manifestsCopied) for (const manifest of dependencies.manifests) recipe = recipe.withFile(manifest, manifest);
   const entrypoint = ["python", `${CONNECTOR_CODE_DIR}/${mainFileName}`];
-  recipe = recipe
-    .withDirectory(packageDir, packageDir)
-    .withFile(mainFileName, mainFileName);
-  if (isPoetryProject(manifests)) recipe = withPoetryRootPackage(recipe, readFileSync(join(metadata.dir, "pyproject.toml"), "utf8"));
+  recipe = recipe.withDirectory(packageDir, packageDir).withFile(mainFileName, mainFileName);
+  const poetryPackageMode = dependencies.selfInstall === "poetry-root" && !isPoetryNonPackageMode(readFileSync(join(metadata.dir, "pyproject.toml"), "utf8"));
+  recipe = withConnectorPackage(recipe, dependencies, platform, install, exec, poetryPackageMode);
   recipe = recipe
     .withEnvVariable("AIRBYTE_ENTRYPOINT", entrypoint.join(" "))
     .withEntrypoint(entrypoint)
     .withLabel("io.airbyte.version", metadata.dockerImageTag)
     .withLabel("io.airbyte.name", metadata.dockerRepository);
   for (const [name, value] of Object.entries(baseImageLabels(base, platform))) recipe = recipe.withLabel(name, value);
-  return runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file);
+  return withEpoch(await runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file), recipe, epoch);
+}
+
+/** The operations a hook appended to `before`, with SOURCE_DATE_EPOCH on their execs when the build is reproducible. */
+function withEpoch(after: ImageRecipe, before: ImageRecipe, epoch: number | undefined): ImageRecipe {
+  if (epoch === undefined) return after;
+  const kept = before.operations.length;
+  const prefix = after.operations.slice(0, kept);
+  const added = after.operations.slice(kept).map((op) => (op.op === "withExec" ? { ...op, args: ["env", `SOURCE_DATE_EPOCH=${epoch}`, ...op.args] } : op));
+  return ImageRecipe.fromOperations([...prefix, ...added], "recipe with hook steps");
 }

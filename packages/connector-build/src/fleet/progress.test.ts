@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildConnectors } from "../connector/build-connectors.ts";
+import { buildConnectors } from "../build/build-connectors.ts";
 import { localCatalog } from "../../test/helpers.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { FakeEngine } from "../engines/fake/fake-engine.ts";

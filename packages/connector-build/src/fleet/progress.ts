@@ -1,4 +1,4 @@
-import type { BuildPhase, ConnectorBuildResult } from "../connector/build-connectors.ts";
+import type { BuildPhase, ConnectorBuildResult } from "../build/build-connectors.ts";
 import { outcomeOf, renderFleetTable } from "./report.ts";
 
 /** Where progress goes: stderr, or anything with `write` (tests). */

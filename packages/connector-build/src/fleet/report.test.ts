@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../test/helpers.ts";
-import type { ConnectorBuildResult } from "../connector/build-connectors.ts";
+import type { ConnectorBuildResult } from "../build/build-connectors.ts";
 import { outcomeOf, readBuildResults, renderFleetTable } from "./report.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-report-"));

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import type { ConnectorBuildResult } from "../connector/build-connectors.ts";
+import type { ConnectorBuildResult } from "../build/build-connectors.ts";
 import { compare } from "../connector/discover.ts";
 import { ConnectorBuildError } from "../errors.ts";
 

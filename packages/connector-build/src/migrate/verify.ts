@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
-import { buildConnectors } from "../connector/build-connectors.ts";
+import { buildConnectors } from "../build/build-connectors.ts";
 import { compareImages, type ImageComparison, type ImageDifference } from "../compare/compare-images.ts";
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { parseFromInstructions } from "../dockerfile/from.ts";

@@ -20,7 +20,7 @@ import { prepareConnector } from "../connector/python-build.ts";
 import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
-import { lockInputs, writeLock, type ConnectorLock, type LockedArtifact } from "./lock-file.ts";
+import { lockInputs, writeLock, type ConnectorLock, type LockedArtifact } from "../connector/lock-file.ts";
 import { runProcess } from "../shared/process.ts";
 import { canonicalName } from "../connector/poetry-lock.ts";
 import {

@@ -6,8 +6,8 @@
  * How the wheelhouse reaches the install step without landing in the image: per platform, a seed
  * build (from the locked base manifest, no network) copies the platform's artifacts and a
  * hash-pinned requirements.txt into an engine cache volume named by their content hash; the
- * connector's recipe then mounts that cache volume in place of the pip cache and installs with
- * `pip install --no-index --find-links <cache> --no-deps --require-hashes`. Cache volumes are never
+ * connector's recipe takes that volume as its install strategy (connector/dependency-install.ts) and
+ * installs with `pip install --no-index --find-links <cache> --no-deps --require-hashes`. Cache volumes are never
  * part of an image, and pip refuses any file whose sha256 is not the locked one, so a stale or
  * tampered cache cannot change what is installed.
  */
@@ -15,24 +15,23 @@ import { createHash, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ImageRecipe, type Platform, type RecipeOperation } from "@airbyte-ci/base-images";
+import { ImageRecipe, type Platform } from "@airbyte-ci/base-images";
+import type { InstallStrategy } from "../connector/dependency-install.ts";
 import type { PreparedConnector } from "../connector/python-build.ts";
 import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
-import { LOCK_FILE_NAME, lockMismatches, readLock, type ConnectorLock } from "./lock-file.ts";
+import { LOCK_FILE_NAME, lockMismatches, readLock, type ConnectorLock } from "../connector/lock-file.ts";
 
 /** Where the wheelhouse cache volume is mounted during the install. */
 export const WHEELHOUSE_MOUNT = "/tmp/airbyte-ci-wheelhouse";
-const PIP_CACHE = "/root/.cache/pip";
-const PIP = ["python", "-m", "pip", "install", "--disable-pip-version-check", "--no-index", "--find-links", WHEELHOUSE_MOUNT, "--no-build-isolation"];
 
 /** An offline build of one connector, ready to run per platform. */
 export interface OfflinePlan {
   readonly lock: ConnectorLock;
   /** Loads the platform's artifacts into the engine's wheelhouse cache volume (no network). */
   seed(engine: Engine, platform: Platform, onProgress?: (line: string) => void): Promise<void>;
-  /** The common build's recipe with its dependency install replaced by the offline one. */
-  recipe(platform: Platform, common: ImageRecipe): ImageRecipe;
+  /** The install strategy the common build's recipe takes for this platform (the seeded wheelhouse volume). */
+  strategy(platform: Platform): InstallStrategy;
   /** Removes temporary files. */
   cleanup(): void;
 }
@@ -103,32 +102,9 @@ export function prepareOffline(connector: PreparedConnector, platforms: readonly
         .withoutMount(WHEELHOUSE_MOUNT);
       await engine.build({ recipe, platform, contextDir: seed.dir, network: "none", ...(onProgress ? { onProgress } : {}) });
     },
-    recipe(platform, common) {
+    strategy(platform) {
       const seed = seeds.get(platform) as { cache: string; requirements: boolean; buildRequirements: boolean };
-      const ops = common.operations;
-      // The connector's install is the last pip-cache block (a replayed base recipe has one of its own before it).
-      let start = -1;
-      ops.forEach((op, i) => {
-        if (op.op === "withMountedCache" && op.path === PIP_CACHE) start = i;
-      });
-      const end = ops.findIndex((op, i) => i > start && op.op === "withoutMount" && op.path === PIP_CACHE);
-      if (start < 0 || end < 0) {
-        throw new ConnectorBuildError("BUILD_FAILED", `connector ${metadata.technicalName}: offline build: the common build's recipe has no dependency install step (a ${PIP_CACHE} cache mount) to replace`);
-      }
-      const install: RecipeOperation[] = [{ op: "withMountedCache", path: WHEELHOUSE_MOUNT, cache: seed.cache, sharing: "locked" }];
-      // Build backends of sdists go into the cache volume, on PYTHONPATH for the install only: never in the image.
-      const buildDeps = `${WHEELHOUSE_MOUNT}/build-deps`;
-      const pip = seed.buildRequirements ? ["env", `PYTHONPATH=${buildDeps}`, ...PIP] : PIP;
-      if (seed.buildRequirements) {
-        install.push({ op: "withExec", args: [...PIP, "--no-deps", "--require-hashes", "--target", buildDeps, "-r", `${WHEELHOUSE_MOUNT}/build-requirements.txt`] });
-      }
-      if (seed.requirements) install.push({ op: "withExec", args: [...pip, "--no-deps", "--require-hashes", "-r", `${WHEELHOUSE_MOUNT}/requirements.txt`] });
-      if (existsSync(join(metadata.dir, "setup.py"))) install.push({ op: "withExec", args: [...pip, "."] });
-      install.push({ op: "withoutMount", path: WHEELHOUSE_MOUNT });
-      // A Poetry project's root package is not installed offline (poetry is not in every base, and it
-      // would resolve against an index): the connector runs from its code directory.
-      const rest = ops.slice(end + 1).filter((op) => !(op.op === "withExec" && op.args[0] === "poetry" && op.args.includes("--only-root")));
-      return ImageRecipe.fromOperations([...ops.slice(0, start), ...install, ...rest], `${metadata.technicalName} offline recipe`);
+      return { kind: "wheelhouse", cache: seed.cache, mount: WHEELHOUSE_MOUNT, requirements: seed.requirements, buildRequirements: seed.buildRequirements };
     },
     cleanup() {
       rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lockInputs, lockMismatches, type ConnectorLock } from "./lock-file.ts";
+import { lockInputs, lockMismatches, type ConnectorLock } from "../connector/lock-file.ts";
 import { artifactVersion, chooseArtifact, parseRequirementLine, wheelTags } from "./python-index.ts";
 
 const AMD64_TAGS = ["cp311-cp311-manylinux_2_36_x86_64", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64", "cp311-abi3-manylinux_2_28_x86_64", "cp39-abi3-manylinux_2_28_x86_64", "py3-none-any"];

@@ -12,7 +12,7 @@
  */
 import semver from "semver";
 import { ImageRecipe, isPlatform, splitImageReference, type BaseImageCatalog, type BaseImageVersion, type Platform } from "@airbyte-ci/base-images";
-import { verifySpec } from "../connector/build-connectors.ts";
+import { verifySpec } from "../inspect/spec.ts";
 import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { MEDIA_TYPES, RegistryClient, type FetchedManifest } from "../registry/registry-client.ts";

@@ -88,6 +88,11 @@ export function writeLock(dir: string, lock: ConnectorLock): string {
   return path;
 }
 
+/** The connector's lock when it has one (validated as {@link readLock} does), else undefined. */
+export function readLockIfPresent(dir: string): ConnectorLock | undefined {
+  return existsSync(join(dir, LOCK_FILE_NAME)) ? readLock(dir) : undefined;
+}
+
 /** Reads and validates a connector's lock; a missing or malformed one is INVALID_CONNECTOR (exit 2). */
 export function readLock(dir: string): ConnectorLock {
   const path = join(dir, LOCK_FILE_NAME);

@@ -6,14 +6,8 @@ import { IMAGE_REFERENCE_PATTERN } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../errors.ts";
 import type { RegistryClient } from "../registry/registry-client.ts";
 import { takePidLock } from "../shared/pid-lock.ts";
-import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
-
-/** Where built images go. */
-export type BuildOutput =
-  | { readonly kind: "docker" }
-  | { readonly kind: "oci"; readonly path: string }
-  | { readonly kind: "registry"; readonly prefix: string }
-  | { readonly kind: "none" };
+import { readConnectorMetadata, type ConnectorMetadata } from "../connector/metadata.ts";
+import type { BuildOutput } from "./output.ts";
 
 /** What {@link preflightBuild} needs. */
 export interface PreflightOptions {

@@ -9,7 +9,7 @@ import { FakeEngine } from "../engines/fake/fake-engine.ts";
 import { exitCodeFor } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { buildConnectors, type BuildConnectorsOptions } from "./build-connectors.ts";
-import { preflightBuild } from "./build-preflight.ts";
+import { preflightBuild } from "./preflight.ts";
 
 const EXAMPLE = join(import.meta.dirname, "../../../../examples/source-hello");
 const production = loadProductionCatalog().toJSON();

@@ -1,0 +1,222 @@
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { availableParallelism } from "node:os";
+import { AirbyteCiError, type BaseImageCatalog, type Platform } from "@airbyte-ci/base-images";
+import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
+import { ConnectorBuildError } from "../errors.ts";
+import { verifySpec } from "../inspect/spec.ts";
+import { createLimiter } from "../shared/pool.ts";
+import { pipIndexSecrets, type PipIndexOptions } from "../connector/pip-index.ts";
+import { resolvePublishedBase } from "../connector/published-base.ts";
+import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "../connector/python-build.ts";
+import { checkLock } from "../connector/lock-check.ts";
+import type { Installer, InstallStrategy } from "../connector/dependency-install.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
+import type { PublishedSbom } from "../supply-chain/sbom-output.ts";
+import { prepareOffline, type OfflinePlan } from "../supply-chain/offline-build.ts";
+import { sourceDateEpoch } from "../supply-chain/reproducible.ts";
+import { preflightBuild } from "./preflight.ts";
+import type { BuildOutput } from "./output.ts";
+import { writeOutput } from "./outputs.ts";
+
+/** A step of one connector's build: metadata, base image and hooks; engine build; `spec`; output. */
+export type BuildPhase = "prepare" | "build" | "verify" | "output";
+
+/** The result of building one connector, as `--json` prints it. */
+export interface ConnectorBuildResult {
+  connector: string;
+  dir: string;
+  status: "success" | "failed";
+  error?: { code: string; message: string };
+  dockerRepository?: string;
+  dockerImageTag?: string;
+  baseImage?: { version: string; address: string | undefined };
+  durationMs: number;
+  /** Time spent in each phase, summed over platforms (ms). */
+  phasesMs?: Partial<Record<BuildPhase, number>>;
+  platforms: Array<{
+    platform: Platform;
+    imageId: string;
+    reference?: string;
+    digest?: string;
+    verification: { spec: boolean; detail: string };
+    cache?: CacheReport;
+  }>;
+  output?: { kind: BuildOutput["kind"]; reference?: string; digest?: string; path?: string };
+  /** SBOMs written beside an `oci:` output, or published beside a `registry:` one. */
+  sbom?: { files?: string[]; published?: PublishedSbom[] };
+}
+
+/** Options of {@link buildConnectors}. */
+export interface BuildConnectorsOptions {
+  readonly engine: Engine;
+  readonly catalog: BaseImageCatalog;
+  readonly platforms: readonly Platform[];
+  readonly output: BuildOutput;
+  /** Connectors built at once. Default: the machine's cores (`os.availableParallelism()`). */
+  readonly concurrency?: number;
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** Package index settings for every dependency install, passed as build secrets. Default: pip's own (PyPI). */
+  readonly pipIndex?: PipIndexOptions;
+  /** How the user named the catalog (`local`, a path), for hints in errors. Default: none. */
+  readonly catalogRef?: string;
+  readonly onProgress?: (connector: string, line: string) => void;
+  /** Milliseconds loading a hook file, and each hook, may take. Default 60 000. */
+  readonly hookTimeoutMs?: number;
+  /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
+  readonly specTimeoutMs?: number;
+  /** Registry client the published base image is read from. Default: `registry`, else a client with REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config. */
+  readonly baseRegistry?: RegistryClient;
+  /** Which installer installs dependencies online: `uv` (pinned, default) or `pip`. Offline builds install with pip from the wheelhouse. */
+  readonly installer?: Installer;
+  /** Replace existing output files and registry tags. Default false: they are refused before building. */
+  readonly force?: boolean;
+  /** The registry client outputs, SBOMs and the published base are read and written with; registry outputs are checked with it before any build (reachable, pushes accepted, tag unused). Default: a client with REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config, and no preflight check. */
+  readonly registry?: RegistryClient;
+  /** Write (oci:) or publish (registry:) a CycloneDX SBOM per image and per index. Default: true. */
+  readonly sbom?: boolean;
+  /** Build from each connector's connector-build.lock and this wheelhouse, with no network in build containers. */
+  readonly offline?: { readonly wheelhouse: string };
+  /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
+  readonly reproducible?: boolean;
+  /** Called when a connector enters a phase (`dir` is the absolute folder); its result arrives through `onDone`. Default: none. */
+  readonly onPhase?: (dir: string, connector: string, phase: BuildPhase, detail: string) => void;
+  /** Called with each connector's result as soon as it is finished. Default: none. */
+  readonly onDone?: (result: ConnectorBuildResult) => void;
+}
+
+/** Published base images resolved once per buildConnectors call (one registry read per base image version, not per connector). */
+type BaseCache = Map<string, ReturnType<typeof resolvePublishedBase>>;
+
+/** Everything a connector's platform builds need, prepared and checked before any build. */
+interface PlannedConnector {
+  readonly connector: PreparedConnector;
+  readonly recipes: ReadonlyArray<{ platform: Platform; recipe: Awaited<ReturnType<typeof pythonConnectorRecipe>> }>;
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly offline?: OfflinePlan;
+  readonly epoch?: number;
+}
+
+/**
+ * Prepare: metadata, hooks and dependency inputs; the published base (read once per build for all
+ * connectors on it); the lock checked against its sources and the base; the offline wheelhouse;
+ * then a recipe per platform, each with its install strategy and epoch as inputs (a hook failing on
+ * any platform stops before any build).
+ */
+async function planConnector(dir: string, options: BuildConnectorsOptions, bases: BaseCache): Promise<PlannedConnector> {
+  const catalogRef = options.catalogRef !== undefined ? { catalogRef: options.catalogRef } : {};
+  const prepared = await prepareConnector(dir, options.catalog, { ...catalogRef, ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}) });
+  for (const p of options.platforms) prepared.baseImage.rootImage(p);
+  const baseKey = `${prepared.baseImage.version}\0${prepared.baseImage.publishedAddress ?? ""}`;
+  let pending = bases.get(baseKey);
+  if (!pending) {
+    const client = options.baseRegistry ?? options.registry;
+    pending = resolvePublishedBase(prepared.baseImage, options.platforms, { ...catalogRef, ...(client !== undefined ? { client } : {}) });
+    pending.catch(() => bases.delete(baseKey));
+    bases.set(baseKey, pending);
+  }
+  const connector: PreparedConnector = { ...prepared, publishedBase: await pending };
+  checkLock(connector.metadata, connector.dependencies, connector.publishedBase as NonNullable<PreparedConnector["publishedBase"]>, options.platforms);
+  const offline = options.offline ? prepareOffline(connector, options.platforms, options.offline.wheelhouse) : undefined;
+  try {
+    const epoch = options.reproducible ? await sourceDateEpoch(connector.metadata.dir) : undefined;
+    const recipes = [];
+    for (const platform of options.platforms) {
+      const install: InstallStrategy = offline ? offline.strategy(platform) : { kind: "index", ...(options.installer ? { installer: options.installer } : {}), ...(options.pipIndex ? { index: options.pipIndex } : {}) };
+      recipes.push({ platform, recipe: await pythonConnectorRecipe(connector, platform, { install, ...(epoch !== undefined ? { epoch } : {}) }) });
+    }
+    const secrets = offline ? { ...options.secrets } : { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };
+    return { connector, recipes, secrets, ...(offline ? { offline } : {}), ...(epoch !== undefined ? { epoch } : {}) };
+  } catch (error) {
+    offline?.cleanup();
+    throw error;
+  }
+}
+
+async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache): Promise<ConnectorBuildResult> {
+  const started = Date.now();
+  const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
+  const log = (line: string) => options.onProgress?.(result.connector, line);
+  const phasesMs: Partial<Record<BuildPhase, number>> = {};
+  let current: { phase: BuildPhase; since: number } | undefined;
+  const endPhase = () => {
+    if (current) phasesMs[current.phase] = (phasesMs[current.phase] ?? 0) + performance.now() - current.since;
+    current = undefined;
+  };
+  const enter = (phase: BuildPhase, detail = "") => {
+    endPhase();
+    current = { phase, since: performance.now() };
+    options.onPhase?.(dir, result.connector, phase, detail);
+  };
+  let plan: PlannedConnector | undefined;
+  try {
+    enter("prepare");
+    plan = await planConnector(dir, options, bases);
+    const { connector, offline } = plan;
+    const { metadata } = connector;
+    result.connector = metadata.technicalName;
+    result.dockerRepository = metadata.dockerRepository;
+    result.dockerImageTag = metadata.dockerImageTag;
+    result.baseImage = { version: connector.baseImage.version, address: connector.baseImage.publishedAddress };
+    const images: BuiltImage[] = [];
+    for (const { platform, recipe } of plan.recipes) {
+      log(`building ${platform} on base image ${connector.baseImage.version}${offline ? " offline (no network, locked artifacts)" : ""}`);
+      if (offline) await offline.seed(options.engine, platform, log);
+      enter("build", platform);
+      const image = await options.engine.build({
+        recipe,
+        platform,
+        contextDir: metadata.dir,
+        ...(offline ? { network: "none" as const } : {}),
+        ...(Object.keys(plan.secrets).length > 0 ? { secrets: plan.secrets } : {}),
+        onProgress: (line) => log(line),
+      });
+      log(`verifying ${platform}: spec`);
+      enter("verify", platform);
+      const verification = await verifySpec(options.engine, image, options.specTimeoutMs);
+      result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
+      if (!verification.spec) {
+        throw new ConnectorBuildError("VERIFICATION_FAILED", `connector ${metadata.technicalName} (${platform}): ${verification.detail}`);
+      }
+      images.push(image);
+    }
+    // Every platform built and verified: only now is anything output.
+    enter("output", options.output.kind);
+    await writeOutput({ connector, images, result, options, ociMany, log, ...(plan.epoch !== undefined ? { epoch: plan.epoch } : {}) });
+    result.status = "success";
+  } catch (error) {
+    result.error = {
+      code: AirbyteCiError.isInstance(error) ? error.code : "BUILD_FAILED",
+      message: error instanceof Error ? error.message : String(error),
+    };
+  }
+  plan?.offline?.cleanup();
+  endPhase();
+  result.phasesMs = Object.fromEntries(Object.entries(phasesMs).map(([k, v]) => [k, Math.round(v)]));
+  result.durationMs = Date.now() - started;
+  options.onDone?.(result);
+  return result;
+}
+
+/**
+ * Builds connectors, each for every platform, verifies each image answers `spec`, then outputs it.
+ * A connector with any failing platform outputs nothing; others go on. Connectors build `concurrency`
+ * at a time (default: the machine's cores); platforms of one connector one after another.
+ */
+export async function buildConnectors(dirs: readonly string[], options: BuildConnectorsOptions): Promise<ConnectorBuildResult[]> {
+  if (dirs.length === 0) throw new ConnectorBuildError("USAGE", "no connector directory given: expected connector-build build <connector-dir>...");
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new ConnectorBuildError("INVALID_CONNECTOR", `${dir} is not a directory: expected a connector folder holding metadata.yaml`);
+    }
+  }
+  const { ociMany, release } = await preflightBuild(dirs.map((dir) => resolve(dir)), options);
+  try {
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? availableParallelism()));
+    const limit = createLimiter(concurrency);
+    const bases: BaseCache = new Map();
+    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases))));
+  } finally {
+    release();
+  }
+}
