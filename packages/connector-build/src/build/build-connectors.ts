@@ -69,6 +69,8 @@ export interface BuildConnectorsOptions {
   readonly baseRegistry?: RegistryClient;
   /** Which installer installs dependencies online: `uv` (pinned, default) or `pip`. Offline builds install with pip from the wheelhouse. */
   readonly installer?: Installer;
+  /** Keeps this build's dependency caches (uv, pip) apart from other builds' on the engine: a cold or isolated build. Default: shared. */
+  readonly cacheScope?: string;
   /** Replace existing output files and registry tags. Default false: they are refused before building. */
   readonly force?: boolean;
   /** The registry client outputs, SBOMs and the published base are read and written with; registry outputs are checked with it before any build (reachable, pushes accepted, tag unused). Default: a client with REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config, and no preflight check. */
@@ -122,7 +124,12 @@ async function planConnector(dir: string, options: BuildConnectorsOptions, bases
     const epoch = options.reproducible ? await sourceDateEpoch(connector.metadata.dir) : undefined;
     const recipes = [];
     for (const platform of options.platforms) {
-      const install: InstallStrategy = offline ? offline.strategy(platform) : { kind: "index", ...(options.installer ? { installer: options.installer } : {}), ...(options.pipIndex ? { index: options.pipIndex } : {}) };
+      const install: InstallStrategy = offline ? offline.strategy(platform) : {
+            kind: "index",
+            ...(options.installer ? { installer: options.installer } : {}),
+            ...(options.pipIndex ? { index: options.pipIndex } : {}),
+            ...(options.cacheScope !== undefined ? { cacheScope: options.cacheScope } : {}),
+          };
       recipes.push({ platform, recipe: await pythonConnectorRecipe(connector, platform, { install, ...(epoch !== undefined ? { epoch } : {}) }) });
     }
     const secrets = offline ? { ...options.secrets } : { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };

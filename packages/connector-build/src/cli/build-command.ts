@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
@@ -32,7 +33,9 @@ export async function buildCommand(
     engine: EngineChoice;
     platform: string;
     output: string;
-    concurrency: string;
+    concurrency?: string;
+    installer?: string;
+    cacheScope?: string;
     json?: boolean;
     catalog?: string;
     secret?: string[];
@@ -54,8 +57,13 @@ export async function buildCommand(
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
-  const concurrency = Number(opts.concurrency);
+  const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
+  const installer = opts.installer ?? "uv";
+  if (installer !== "uv" && installer !== "pip") throw new ConnectorBuildError("USAGE", `--installer '${installer}': expected uv or pip`);
+  if (opts.cacheScope !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.cacheScope)) {
+    throw new ConnectorBuildError("USAGE", `--cache-scope '${opts.cacheScope.slice(0, 80)}': expected 1 to 64 letters, digits, '.', '_' or '-'`);
+  }
   const specTimeout = Number(opts.specTimeout ?? "120");
   if (!Number.isFinite(specTimeout) || specTimeout <= 0) throw new ConnectorBuildError("USAGE", `--spec-timeout '${opts.specTimeout}': expected a positive number of seconds`);
   const hookTimeout = Number(opts.hookTimeout ?? "60");
@@ -90,6 +98,8 @@ export async function buildCommand(
       platforms,
       output,
       concurrency,
+      installer,
+      ...(opts.cacheScope !== undefined ? { cacheScope: opts.cacheScope } : {}),
       secrets,
       pipIndex,
       ...(opts.catalog !== undefined ? { catalogRef: opts.catalog } : {}),

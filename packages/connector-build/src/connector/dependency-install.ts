@@ -35,12 +35,20 @@ export type Installer = "uv" | "pip";
  *   `mount` (no network); `buildRequirements` when sdists need their backends from it.
  */
 export type InstallStrategy =
-  | { readonly kind: "index"; readonly installer?: Installer; readonly index?: PipIndexOptions }
+  | {
+      readonly kind: "index";
+      /** Default `uv`. */
+      readonly installer?: Installer;
+      /** Index settings (as secrets). Default: PyPI. */
+      readonly index?: PipIndexOptions;
+      /** Suffix of the engine cache volumes (uv, its cache, pip's): builds with another scope share nothing (a cold or isolated build). Default: shared by every build. */
+      readonly cacheScope?: string;
+    }
   | { readonly kind: "wheelhouse"; readonly cache: string; readonly mount: string; readonly requirements: boolean; readonly buildRequirements: boolean };
 
 /** Where the dependency set is written in the image (a small file: what the dependency layer installed). */
 export const DEPENDENCY_SET_FILE = "/airbyte/dependencies.txt";
-const UV_TOOL = "/opt/airbyte-ci-uv";
+const UV_TOOL = "/root/.cache/airbyte-ci-uv";
 const UV_CACHE = "/root/.cache/uv";
 const PIP_CACHE = "/root/.cache/pip";
 
@@ -66,14 +74,15 @@ function uvPrelude(index: PipIndexOptions | undefined): string {
   ].join("; ");
 }
 
-function withInstallerMounts(recipe: ImageRecipe, installer: Installer, platform: Platform): ImageRecipe {
-  return installer === "uv"
-    ? recipe.withMountedCache(UV_TOOL, `airbyte-ci-uv-${UV_VERSION}-${platformKey(platform)}`).withMountedCache(UV_CACHE, `airbyte-ci-uv-cache-${platformKey(platform)}`).withMountedCache(PIP_CACHE, "pip-cache")
-    : recipe.withMountedCache(PIP_CACHE, "pip-cache");
+function withInstallerMounts(recipe: ImageRecipe, strategy: Extract<InstallStrategy, { kind: "index" }>, platform: Platform): ImageRecipe {
+  const scope = strategy.cacheScope !== undefined ? `-${strategy.cacheScope.replace(/[^A-Za-z0-9_.-]/g, "-")}` : "";
+  const pip = recipe.withMountedCache(PIP_CACHE, `pip-cache${scope}`);
+  if ((strategy.installer ?? "uv") === "pip") return pip;
+  return pip.withMountedCache(UV_TOOL, `airbyte-ci-uv-${UV_VERSION}-${platformKey(platform)}${scope}`).withMountedCache(UV_CACHE, `airbyte-ci-uv-cache-${platformKey(platform)}${scope}`);
 }
 
 function withoutInstallerMounts(recipe: ImageRecipe, installer: Installer): ImageRecipe {
-  return installer === "uv" ? recipe.withoutMount(UV_TOOL).withoutMount(UV_CACHE).withoutMount(PIP_CACHE) : recipe.withoutMount(PIP_CACHE);
+  return installer === "uv" ? recipe.withoutMount(UV_CACHE).withoutMount(UV_TOOL).withoutMount(PIP_CACHE) : recipe.withoutMount(PIP_CACHE);
 }
 
 /** One install command for the installer: `uv pip install --system …` or `python -m pip install …`. */
@@ -95,7 +104,7 @@ export function withDependencyLayer(recipe: ImageRecipe, inputs: DependencyInput
   if (set.kind === "connector") {
     let r = recipe;
     for (const manifest of inputs.manifests) r = r.withFile(manifest, manifest);
-    r = withInstallerMounts(r, installer, platform);
+    r = withInstallerMounts(r, strategy, platform);
     if (inputs.manifests.includes("requirements.txt")) r = exec(r, installCommand(installer, strategy.index, ["-r", "requirements.txt"]));
     if (inputs.selfInstall === "package") r = exec(r, installCommand(installer, strategy.index, ["."]));
     return withoutInstallerMounts(r, installer);
@@ -104,7 +113,7 @@ export function withDependencyLayer(recipe: ImageRecipe, inputs: DependencyInput
   if (lines.length === 0) return recipe;
   const locked = set.kind === "locked" ? ["--no-deps", "--require-hashes"] : [];
   let r = recipe.withNewFile(DEPENDENCY_SET_FILE, `${lines.join("\n")}\n`);
-  r = withInstallerMounts(r, installer, platform);
+  r = withInstallerMounts(r, strategy, platform);
   r = exec(r, installCommand(installer, strategy.index, [...locked, "-r", DEPENDENCY_SET_FILE]));
   return withoutInstallerMounts(r, installer);
 }
@@ -123,7 +132,7 @@ export function withConnectorPackage(recipe: ImageRecipe, inputs: DependencyInpu
   if (inputs.selfInstall !== "package" || inputs.set.kind === "connector" || strategy.kind === "wheelhouse") return recipe;
   const installer = strategy.installer ?? "uv";
   const legacy = !inputs.manifests.includes("pyproject.toml");
-  let r = withInstallerMounts(recipe, installer, platform);
+  let r = withInstallerMounts(recipe, strategy, platform);
   r = exec(r, installCommand(installer, strategy.index, ["--no-deps", ...(legacy ? ["--no-build-isolation"] : []), "."]));
   return withoutInstallerMounts(r, installer);
 }
