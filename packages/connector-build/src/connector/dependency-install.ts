@@ -131,9 +131,11 @@ export function withConnectorPackage(recipe: ImageRecipe, inputs: DependencyInpu
   }
   if (inputs.selfInstall !== "package" || inputs.set.kind === "connector" || strategy.kind === "wheelhouse") return recipe;
   const installer = strategy.installer ?? "uv";
-  const legacy = !inputs.manifests.includes("pyproject.toml");
+  // A setup.py-only package (no pyproject.toml declares a backend) builds with the base image's own
+  // setuptools: pip needs neither an index nor uv for that, so a dependency-free connector builds offline.
+  if (!inputs.manifests.includes("pyproject.toml")) return exec(recipe, ["python", "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--no-build-isolation", "."]);
   let r = withInstallerMounts(recipe, strategy, platform);
-  r = exec(r, installCommand(installer, strategy.index, ["--no-deps", ...(legacy ? ["--no-build-isolation"] : []), "."]));
+  r = exec(r, installCommand(installer, strategy.index, ["--no-deps", "."]));
   return withoutInstallerMounts(r, installer);
 }
 

@@ -49,7 +49,7 @@ export function checkLock(metadata: ConnectorMetadata, dependencies: DependencyI
   if (problems.length > 0) {
     throw new ConnectorBuildError(
       "INVALID_CONNECTOR",
-      `${join(metadata.dir, LOCK_FILE_NAME)} does not match connector ${metadata.technicalName}: ${problems.join("; ")}: expected the lock of the connector as it is now; refresh it with connector-build lock ${metadata.dir}`,
+      `connector ${metadata.technicalName}: ${LOCK_FILE_NAME} does not match the connector: ${problems.join("; ")}: expected the files it was made from; run connector-build lock ${metadata.dir} to refresh ${join(metadata.dir, LOCK_FILE_NAME)}`,
     );
   }
 }

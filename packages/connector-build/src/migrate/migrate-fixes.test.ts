@@ -137,7 +137,9 @@ describe("requirements.txt holding only -e .", () => {
     const publishedBase = { version: "1.0.0", name: "127.0.0.1:5000/airbyte/python-connector-base:1.0.0", address: `127.0.0.1:5000/airbyte/python-connector-base:1.0.0@${D}`, digest: D, platformDigests: { "linux/amd64": D } };
     const recipe = await pythonConnectorRecipe({ ...(await prepareConnector(dir, published)), publishedBase }, "linux/amd64");
     const execs = recipe.operations.flatMap((op) => (op.op === "withExec" ? [op.args.join(" ")] : []));
-    expect(execs.filter((e) => e.includes("pip install"))).toEqual([expect.stringMatching(/pip install .* \.$/)]);
+    // Its dependencies come in the dependency layer (from setup.py's install_requires); the connector itself once, from setup.py.
+    expect(execs.filter((e) => /pip install .* \.$/.test(e))).toEqual([expect.stringMatching(/pip install .* \.$/)]);
+    expect(execs.filter((e) => e.includes("pip install") && !e.includes("-r /airbyte/dependencies.txt") && !/ \.$/.test(e))).toEqual([]);
     expect(recipe.operations.some((op) => op.op === "withFile" && op.source === "requirements.txt")).toBe(false);
   });
 });
