@@ -74,8 +74,10 @@ describe("fleet progress", () => {
       const phases = lines.filter((l) => l.startsWith(`[${name}] `)).map((l) => l.replace(/ \(.*\)$/, ""));
       expect(phases.slice(0, 3)).toEqual([`[${name}] prepare`, `[${name}] build linux/amd64`, `[${name}] verify linux/amd64`]);
     }
-    expect(lines.some((l) => /^\[source-a\] output none \(\d+\.\d s\)$/.test(l))).toBe(true);
-    expect(lines.some((l) => /^\[source-a\] build linux\/amd64 \(\d+\.\d s\)$/.test(l))).toBe(true);
+    // The numbers say what they are: the step's start from the connector's start, the previous step's time.
+    expect(lines).toContain("[source-a] prepare (starts at 0.0 s)");
+    expect(lines.some((l) => /^\[source-a\] build linux\/amd64 \(starts at \d+\.\d s; prepare took \d+\.\d s\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[source-a\] output none \(starts at \d+\.\d s; verify linux\/amd64 took \d+\.\d s\)$/.test(l))).toBe(true);
     expect(lines.some((l) => /^✓ source-a: built in \d+\.\d s$/.test(l))).toBe(true);
     expect(lines.some((l) => /^✗ source-b: failed in \d+\.\d s \(VERIFICATION_FAILED\)$/.test(l))).toBe(true);
     expect(lines).toContain("2 connectors: 1 built, 0 cached, 1 failed; build time " + `${((results[0]?.durationMs ?? 0) / 1000 + (results[1]?.durationMs ?? 0) / 1000).toFixed(1)} s, wall time ` + lines.find((l) => l.startsWith("2 connectors"))?.split("wall time ")[1]);
