@@ -120,9 +120,13 @@ function buildProgram(outcome: Outcome): Command {
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
   program
     .command("report")
-    .description("merge build --json results (e.g. one per CI shard) into one table; exit 1 when any connector failed")
+    .description(
+      "merge build --json results (e.g. one per CI shard) into one table, Markdown (a CI job summary) or JSON, and with --html a timeline page; exit 1 when any connector failed",
+    )
     .argument("<result-json...>", "files holding the stdout of connector-build build --json")
     .option("--json", "print the merged results as one JSON array")
+    .option("--markdown", "print a Markdown summary (totals, failures first with their reason, time per phase), e.g. >> $GITHUB_STEP_SUMMARY")
+    .option("--html <file>", "also write a self-contained HTML page: a timeline with one bar per connector, its phases coloured (prepare, build, verify, output), failures marked")
     .action(async (files, opts) => {
       outcome.exitCode = await (await import("./report-command.ts")).reportCommand(files, opts);
     });
