@@ -3,7 +3,7 @@
 // registry involved), an OCI layout tarball (loaded into Docker for the run, removed afterwards), and
 // the same image pushed to the local registry (the registry path), all three with the same packages.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Spec, Validation } from "@cyclonedx/cyclonedx-library";
@@ -60,7 +60,10 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(() => {
-  if (held(local)) execFileSync(DOCKER, ["image", "rm", local], { stdio: "ignore" });
+  // The image is this file's own (its unique tag is in its labels): remove it under every tag it got.
+  const id = built?.platforms[0]?.imageId;
+  if (id !== undefined && held(id)) execFileSync(DOCKER, ["image", "rm", "--force", id], { stdio: "ignore" });
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("sbom of a local image, an OCI tarball and a registry image (real Docker and registry)", () => {
