@@ -116,6 +116,15 @@ describe("sbom of a local image, an OCI tarball and a registry image (real Docke
     const bad = await runCli(["sbom", `oci:${notTar}`]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain(`oci:${notTar}: cannot be unpacked as a tar archive`);
+    // An OCI layout folder (skopeo's oci:<dir>) is read in place, and left as it was.
+    const folder = join(work, "layout");
+    execFileSync("sh", ["-c", `mkdir ${folder} && tar -xf ${tarball} -C ${folder}`]);
+    const listing = () => execFileSync("find", [folder, "-printf", "%P %s\n"], { encoding: "utf8" });
+    const before = listing();
+    const fromFolder = await runCli(["sbom", `oci:${folder}`]);
+    expect(fromFolder.exitCode, fromFolder.stderr).toBe(0);
+    expect(purls(await parsed(fromFolder.stdout))).toEqual(purls(localDoc));
+    expect(listing()).toBe(before);
     const arm = await runCli(["sbom", `oci:${tarball}`, "--platform", "linux/arm64"]);
     expect(arm.exitCode).toBe(2);
     expect(arm.stderr).toContain(`oci:${tarball} holds no linux/arm64 image (found: linux/amd64)`);

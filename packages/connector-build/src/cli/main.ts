@@ -194,7 +194,7 @@ function buildProgram(outcome: Outcome): Command {
     )
     .argument(
       "<image>",
-      "which image: docker:<ref> (the local Docker only, never pulled; through the Docker engine), oci:<file> (an OCI image layout tarball, e.g. from build --output oci:; read through the Docker engine), registry:<ref> (the registry only); without a prefix: an image id is local, a reference naming a registry host (first part with '.' or ':', or localhost) is the registry's, any other (airbyte/source-tickets:0.1.0) is the local Docker's image when it holds one, else the registry's",
+      "which image: docker:<ref> (the local Docker only, never pulled; through the Docker engine), oci:<file> (an OCI image layout tarball, e.g. from build --output oci:, or layout folder; read through the Docker engine), registry:<ref> (the registry only); without a prefix: an image id is local, a reference naming a registry host (first part with '.' or ':', or localhost) is the registry's, any other (airbyte/source-tickets:0.1.0) is the local Docker's image when it holds one, else the registry's",
     )
     .option("--platform <platform>", "the SBOM of this platform's image of an index or a multi-platform tarball (default: the whole)")
     .option("--regenerate", "registry images: generate it even when one is published")

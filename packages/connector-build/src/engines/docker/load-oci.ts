@@ -59,9 +59,9 @@ async function localImageId(id: string): Promise<boolean> {
 }
 
 /**
- * Reads the images of an OCI image layout tarball (what `build --output oci:` writes, or skopeo,
- * buildx and Dagger exports) into the local Docker, one per platform, without a registry: each
- * manifest is handed to `docker load` as a `docker save` archive of the same blobs. An image the
+ * Reads the images of an OCI image layout, as a tarball (what `build --output oci:` writes, or
+ * skopeo, buildx and Dagger exports) or a folder, into the local Docker, one per platform, without
+ * a registry: each manifest is handed to `docker load` as a `docker save` archive of the same blobs. An image the
  * local Docker already holds (same config digest, which is its image id) is used as it is;
  * {@link ImportedOci.release} removes the images this call loaded.
  *
@@ -69,17 +69,23 @@ async function localImageId(id: string): Promise<boolean> {
  *   `platform` (or for linux/amd64 and linux/arm64); `EXPORT_FAILED` when `docker load` refuses it.
  */
 export async function importOciTarball(file: string, options: { platform?: Platform; workRoot?: string } = {}): Promise<ImportedOci> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new ConnectorBuildError("USAGE", `oci:${file}: no such file: expected an OCI image layout tarball (build --output oci:<file> writes one)`);
+  const isLayoutDir = existsSync(file) && statSync(file).isDirectory() && existsSync(join(file, "index.json"));
+  if (!isLayoutDir && (!existsSync(file) || !statSync(file).isFile())) {
+    throw new ConnectorBuildError("USAGE", `oci:${file}: no such file: expected an OCI image layout tarball (build --output oci:<file> writes one) or an OCI layout folder`);
+  }
   const work = mkdtempSync(join(options.workRoot ?? tmpdir(), "airbyte-ci-oci-read-"));
   const loaded: string[] = [];
   const release = async () => {
     for (const id of loaded.splice(0)) await docker(["image", "rm", "--no-prune", id]);
   };
   try {
-    const layout = join(work, "layout");
-    mkdirSync(layout);
-    const untar = await runProcess("tar", ["-xf", file, "-C", layout]);
-    if (untar.exitCode !== 0) throw new ConnectorBuildError("USAGE", `oci:${file}: cannot be unpacked as a tar archive (${lastLines(untar.stderr, 2)}): expected an OCI image layout tarball`);
+    // A layout folder is read in place (nothing is written into it); a tarball is unpacked first.
+    const layout = isLayoutDir ? file : join(work, "layout");
+    if (!isLayoutDir) {
+      mkdirSync(layout);
+      const untar = await runProcess("tar", ["-xf", file, "-C", layout]);
+      if (untar.exitCode !== 0) throw new ConnectorBuildError("USAGE", `oci:${file}: cannot be unpacked as a tar archive (${lastLines(untar.stderr, 2)}): expected an OCI image layout tarball`);
+    }
     if (!existsSync(join(layout, "index.json"))) throw new ConnectorBuildError("USAGE", `oci:${file}: no index.json: expected an OCI image layout tarball (index.json and blobs/sha256/)`);
     const all = layoutManifests(layout, file);
     const wanted = all.filter((m) => isPlatform(m.platform) && (options.platform === undefined || m.platform === options.platform));
@@ -94,9 +100,10 @@ export async function importOciTarball(file: string, options: { platform?: Platf
       const platform = m.platform as Platform;
       if (!(await localImageId(m.config))) {
         // A `docker save` archive of the same blobs: manifest.json naming the config and the layers.
-        writeFileSync(join(layout, "manifest.json"), JSON.stringify([{ Config: `blobs/sha256/${m.config.slice(7)}`, RepoTags: null, Layers: m.layers.map((l) => `blobs/sha256/${l.slice(7)}`) }]));
+        writeFileSync(join(work, "manifest.json"), JSON.stringify([{ Config: `blobs/sha256/${m.config.slice(7)}`, RepoTags: null, Layers: m.layers.map((l) => `blobs/sha256/${l.slice(7)}`) }]));
         const archive = join(work, "load.tar");
-        const tar = await runProcess("tar", ["-cf", archive, "-C", layout, "manifest.json", ...[m.config, ...m.layers].map((d) => `blobs/sha256/${d.slice(7)}`)]);
+        const blobs = [...new Set([m.config, ...m.layers])].map((d) => `blobs/sha256/${d.slice(7)}`);
+        const tar = await runProcess("tar", ["-cf", archive, "-C", work, "manifest.json", "-C", layout, ...blobs]);
         if (tar.exitCode !== 0) throw new ConnectorBuildError("USAGE", `oci:${file}: a blob of the ${platform} image is missing (${lastLines(tar.stderr, 2)})`);
         const load = await docker(["load", "-i", archive]);
         rmSync(archive, { force: true });
