@@ -5,6 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# Turbo prints a telemetry notice on a first run and would send usage data: off in every project script.
+export TURBO_TELEMETRY_DISABLED=1
 # `--catalog local` names the fixture catalog this script writes.
 export CONNECTOR_BUILD_LOCAL_CATALOG="${CONNECTOR_BUILD_LOCAL_CATALOG:-$ROOT/.local/fixture/catalog.json}"
 

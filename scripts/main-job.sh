@@ -5,6 +5,8 @@
 # spec, then run check and read against the example tickets API served on loopback and print a
 # one-line summary (records per stream). Quick on a second run (every layer is cached).
 set -euo pipefail
+# Turbo prints a telemetry notice on a first run and would send usage data: off in every project script.
+export TURBO_TELEMETRY_DISABLED=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # `--catalog local` names the fixture catalog this script writes.

@@ -30,6 +30,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     >>"$LOCAL/logs/apt.log" 2>&1 || die "apt-get install ${missing[*]} failed, see $LOCAL/logs/apt.log"
 fi
 
+# Only for the test command (scripts/test.sh sets AIRBYTE_CI_TEST_TOOLS=1): a headless browser that
+# renders the fleet report page (`connector-build report --html`) in a test.
+if [ "${AIRBYTE_CI_TEST_TOOLS:-}" = 1 ] && ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  log "installing Debian's chromium for the browser test (log: $LOCAL/logs/apt.log)"
+  apt-get update -qq >>"$LOCAL/logs/apt.log" 2>&1 || die "apt-get update failed, see $LOCAL/logs/apt.log"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+    >>"$LOCAL/logs/apt.log" 2>&1 || die "apt-get install chromium failed, see $LOCAL/logs/apt.log"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # 2. arm64 emulation (binfmt_misc with qemu-aarch64-static, "F" flag so it works inside containers)
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then

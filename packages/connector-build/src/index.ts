@@ -96,3 +96,12 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./connector/lock-file.ts";
+
+// ---- Fleet reports and SBOMs of local images ----------------------------------------------------
+/** Merges `build --json` results (one file per CI shard) and renders them: a table, Markdown (a CI job summary), an HTML timeline page. */
+export { outcomeOf, readBuildResults, renderFleetTable, summarize, type FleetOutcome, type FleetSummary } from "./fleet/report.ts";
+export { renderFleetMarkdown } from "./fleet/report-markdown.ts";
+export { renderFleetHtml } from "./fleet/report-html.ts";
+/** SBOMs of an image of the local Docker or of an OCI layout tarball (`connector-build sbom docker:… / oci:…`). */
+export { localImageSbom, ociTarballSbom, parseSbomSource, type SbomSource } from "./supply-chain/sbom-sources.ts";
+export type { ImportedOci, ImportedOciImage } from "./engines/engine.ts";

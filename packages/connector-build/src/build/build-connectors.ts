@@ -32,6 +32,8 @@ export interface ConnectorBuildResult {
   dockerImageTag?: string;
   baseImage?: { version: string; address: string | undefined };
   durationMs: number;
+  /** When this connector's build started (ISO 8601, UTC): where its bar starts on a fleet timeline. */
+  startedAt?: string;
   /** Time spent in each phase, summed over platforms (ms). */
   phasesMs?: Partial<Record<BuildPhase, number>>;
   platforms: Array<{
@@ -142,7 +144,14 @@ async function planConnector(dir: string, options: BuildConnectorsOptions, bases
 
 async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache): Promise<ConnectorBuildResult> {
   const started = Date.now();
-  const result: ConnectorBuildResult = { connector: dir.split("/").filter(Boolean).at(-1) ?? dir, dir, status: "failed", durationMs: 0, platforms: [] };
+  const result: ConnectorBuildResult = {
+    connector: dir.split("/").filter(Boolean).at(-1) ?? dir,
+    dir,
+    status: "failed",
+    durationMs: 0,
+    startedAt: new Date(started).toISOString(),
+    platforms: [],
+  };
   const log = (line: string) => options.onProgress?.(result.connector, line);
   const phasesMs: Partial<Record<BuildPhase, number>> = {};
   let current: { phase: BuildPhase; since: number } | undefined;

@@ -124,6 +124,23 @@ export interface ResolveImageOptions {
   readonly platform?: Platform;
 }
 
+/** One platform image of an OCI layout tarball, read into an engine by {@link Engine.importOci}. */
+export interface ImportedOciImage {
+  readonly platform: Platform;
+  /** Digest of its manifest in the tarball. */
+  readonly digest: string;
+  readonly image: BuiltImage;
+  /** The layout's `org.opencontainers.image.ref.name` annotation, when it has one. */
+  readonly refName?: string;
+}
+
+/** What {@link Engine.importOci} read. */
+export interface ImportedOci {
+  readonly images: readonly ImportedOciImage[];
+  /** Removes from the engine what the import added (images it already held stay). */
+  release(): Promise<void>;
+}
+
 /** The one contract everything above the engines uses: the only door to containers. */
 export interface Engine {
   readonly name: EngineName;
@@ -156,6 +173,18 @@ export interface Engine {
    * Dockerfile copies but the context's `.dockerignore` hides fails with the rule that hid it.
    */
   buildDockerfile?(request: DockerfileBuildRequest): Promise<BuiltImage>;
+  /**
+   * An image the engine already holds under `reference` (a tag, a digest reference or an image id),
+   * never pulled; undefined when it holds none (only engines with a local image store: Docker).
+   *
+   * @throws ConnectorBuildError `USAGE` when it is for a platform the toolkit does not run.
+   */
+  localImage?(reference: string): Promise<ResolvedImage | undefined>;
+  /**
+   * Reads the images of an OCI image layout tarball into the engine, one per platform (`platform`:
+   * that one only), without a registry (only engines that can: Docker).
+   */
+  importOci?(file: string, options?: { platform?: Platform }): Promise<ImportedOci>;
   /** Releases engine resources. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { buildConnectors } from "../build/build-connectors.ts";
 import { localCatalog } from "../../test/helpers.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { FakeEngine } from "../engines/fake/fake-engine.ts";
+import { renderFleetHtml } from "./report-html.ts";
 import { createFleetProgress, type ProgressStream } from "./progress.ts";
 
 // The fleet build's own events (buildConnectors on the in-memory engine) drive the reporter.
@@ -74,14 +75,20 @@ describe("fleet progress", () => {
       const phases = lines.filter((l) => l.startsWith(`[${name}] `)).map((l) => l.replace(/ \(.*\)$/, ""));
       expect(phases.slice(0, 3)).toEqual([`[${name}] prepare`, `[${name}] build linux/amd64`, `[${name}] verify linux/amd64`]);
     }
-    expect(lines.some((l) => /^\[source-a\] output none \(\d+\.\d s\)$/.test(l))).toBe(true);
-    expect(lines.some((l) => /^\[source-a\] build linux\/amd64 \(\d+\.\d s\)$/.test(l))).toBe(true);
+    // The numbers say what they are: the step's start from the connector's start, the previous step's time.
+    expect(lines).toContain("[source-a] prepare (starts at 0.0 s)");
+    expect(lines.some((l) => /^\[source-a\] build linux\/amd64 \(starts at \d+\.\d s; prepare took \d+\.\d s\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[source-a\] output none \(starts at \d+\.\d s; verify linux\/amd64 took \d+\.\d s\)$/.test(l))).toBe(true);
     expect(lines.some((l) => /^✓ source-a: built in \d+\.\d s$/.test(l))).toBe(true);
     expect(lines.some((l) => /^✗ source-b: failed in \d+\.\d s \(VERIFICATION_FAILED\)$/.test(l))).toBe(true);
     expect(lines).toContain("2 connectors: 1 built, 0 cached, 1 failed; build time " + `${((results[0]?.durationMs ?? 0) / 1000 + (results[1]?.durationMs ?? 0) / 1000).toFixed(1)} s, wall time ` + lines.find((l) => l.startsWith("2 connectors"))?.split("wall time ")[1]);
     expect(lines.findIndex((l) => l.startsWith("connector "))).toBeGreaterThan(lines.findIndex((l) => l.startsWith("✗ source-b")));
-    // Each result carries its time per phase.
+    // Each result carries its time per phase and when it started (where its bar goes on report --html's timeline).
     expect(Object.keys(results[0]?.phasesMs ?? {})).toEqual(["prepare", "build", "verify", "output"]);
+    for (const r of results) expect(new Date(r.startedAt as string).toISOString()).toBe(r.startedAt);
+    const page = renderFleetHtml(results);
+    expect([...page.matchAll(/data-connector="([^"]+)" data-outcome="(\w+)"/g)].map((m) => `${m[1]} ${m[2]}`).sort()).toEqual(["source-a built", "source-b failed"]);
+    expect(page).toContain("Bars start when each connector's build started");
   });
 
   it("terminal: live lines redrawn in place, finished connectors printed once above them", async () => {

@@ -29,16 +29,28 @@ export interface FleetProgress {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
+ * What a plain progress line's numbers are: when the step starts, counted from the connector's
+ * start, and how long the step before it took (`starts at 0.0 s` for the first step).
+ */
+export function stepTimes(previous: { phase: BuildPhase; detail: string; since: number; stepSince: number } | undefined, now: number): string {
+  if (previous === undefined) return "starts at 0.0 s";
+  const step = `${previous.phase}${previous.detail ? ` ${previous.detail}` : ""}`;
+  return `starts at ${seconds(now - previous.since)}; ${step} took ${seconds(now - previous.stepSince)}`;
+}
+
+/**
  * Progress of a fleet build. On a terminal: one live line per running connector (phase, elapsed),
  * redrawn in place, and a permanent line when a connector finishes. Elsewhere (CI logs, pipes):
- * plain lines only, one per phase change and one per finished connector, never a control sequence.
+ * plain lines only, one per phase change (`[source-tickets] build linux/amd64 (starts at 3.1 s;
+ * prepare took 3.1 s)`: times counted from the connector's start) and one per finished connector,
+ * never a control sequence.
  * Both end with the table of {@link renderFleetTable}.
  */
 export function createFleetProgress(stream: ProgressStream, options: FleetProgressOptions = {}): FleetProgress {
   const now = options.now ?? (() => performance.now());
   const tty = stream.isTTY === true;
   const started = now();
-  const running = new Map<string, { connector: string; phase: BuildPhase; detail: string; since: number }>();
+  const running = new Map<string, { connector: string; phase: BuildPhase; detail: string; since: number; stepSince: number }>();
   let drawn = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
 
@@ -66,9 +78,9 @@ export function createFleetProgress(stream: ProgressStream, options: FleetProgre
     phase(dir, connector, phase, detail) {
       const previous = running.get(dir);
       const t = now();
-      running.set(dir, { connector, phase, detail, since: previous?.since ?? t });
+      running.set(dir, { connector, phase, detail, since: previous?.since ?? t, stepSince: t });
       if (tty) redraw();
-      else stream.write(`[${connector}] ${phase}${detail ? ` ${detail}` : ""} (${seconds(t - (previous?.since ?? t))})\n`);
+      else stream.write(`[${connector}] ${phase}${detail ? ` ${detail}` : ""} (${stepTimes(previous, t)})\n`);
     },
     line(connector, text) {
       print(`[${connector}] ${text}\n`);

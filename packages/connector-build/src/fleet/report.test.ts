@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../test/helpers.ts";
 import type { ConnectorBuildResult } from "../build/build-connectors.ts";
+import { renderFleetMarkdown } from "./report-markdown.ts";
 import { outcomeOf, readBuildResults, renderFleetTable } from "./report.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-report-"));
@@ -63,5 +64,32 @@ describe("fleet report", () => {
     const twice = await runCli(["report", ok, ok]);
     expect(twice.exitCode).toBe(2);
     expect(twice.stderr).toMatch(/source-a \(\/repo\/source-a\) is in both .*ok\.json and .*ok\.json/);
+  });
+
+  it("--markdown: totals, failures first with their reason (escaped), a row per connector with its phase times, time per phase", async () => {
+    const timed = (r: ConnectorBuildResult, startS: number, phasesMs: ConnectorBuildResult["phasesMs"]) => ({ ...r, startedAt: new Date(Date.UTC(2026, 11, 1, 10, 0, startS)).toISOString(), phasesMs });
+    const shard = file("md.json", [
+      timed(result("source-b", "success", [false], 3000), 0, { prepare: 500, build: 2000, verify: 400, output: 100 }),
+      timed({ ...result("source-a", "failed"), error: { code: "BUILD_FAILED", message: "pip | <cdk> missing\nsecond line" } }, 1, { prepare: 700, build: 800 }),
+    ]);
+    const run = await runCli(["report", shard, "--markdown"]);
+    expect(run.exitCode).toBe(1);
+    const md = run.stdout;
+    expect(md).toContain("## Connector builds: 1 failed");
+    expect(md).toContain("2 connectors: **1 built**, **0 cached**, **1 failed**; build time 4.5 s (sum over connectors), wall time 3.0 s.");
+    // The failure's reason: its first line, the pipe escaped, the angle brackets as entities.
+    expect(md).toContain("### Failures\n\n| connector | error | reason |\n| --- | --- | --- |\n| ✗ source-a | `BUILD_FAILED` | pip \\| &lt;cdk&gt; missing |");
+    expect(md).not.toContain("second line");
+    const rows = md.split("\n").filter((l) => /^\| (✗ )?source-/.test(l) && l.includes("0.1.0"));
+    expect(rows).toEqual([
+      "| ✗ source-a | failed | 0.1.0 | 1.5 s | 0.7 s | 0.8 s | – | – |  |",
+      "| source-b | built | 0.1.0 | 3.0 s | 0.5 s | 2.0 s | 0.4 s | 0.1 s | `airbyte/source-b:0.1.0` |",
+    ]);
+    expect(md).toContain("| build | 2.8 s | 1.4 s | source-b (2.0 s) |");
+    expect(md).toContain("| verify | 0.4 s | 0.4 s | source-b (0.4 s) |");
+    expect(renderFleetMarkdown([])).toContain("0 connectors");
+    const both = await runCli(["report", shard, "--markdown", "--json"]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain("--json and --markdown both given");
   });
 });

@@ -68,6 +68,8 @@ const resultSchema = z.looseObject({
   dir: z.string(),
   status: z.enum(["success", "failed"]),
   durationMs: z.number(),
+  startedAt: z.string().optional(),
+  phasesMs: z.record(z.string(), z.number()).optional(),
   platforms: z.array(z.looseObject({ platform: z.string() })),
 });
 

@@ -9,8 +9,9 @@ import { registerCleanup } from "../../shared/cleanup.ts";
 import type { ChildProcess } from "node:child_process";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
-import { resolveDockerImage } from "./resolve-image.ts";
+import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, ImportedOci, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
+import { findLocalDockerImage, resolveDockerImage } from "./resolve-image.ts";
+import { importOciTarball } from "./load-oci.ts";
 import { publishImages } from "./publish.ts";
 import { buildDockerfileWithDocker } from "./dockerfile-build.ts";
 
@@ -223,6 +224,16 @@ export class DockerEngine implements Engine {
 
   buildDockerfile(request: DockerfileBuildRequest): Promise<BuiltImage> {
     return buildDockerfileWithDocker(request, this.workRoot);
+  }
+
+  /** The image the local Docker holds under `reference`, never pulled. */
+  localImage(reference: string): Promise<ResolvedImage | undefined> {
+    return findLocalDockerImage(reference);
+  }
+
+  /** Loads the images of an OCI layout tarball into the local Docker (see {@link importOciTarball}). */
+  importOci(file: string, options: { platform?: Platform } = {}): Promise<ImportedOci> {
+    return importOciTarball(file, { ...options, workRoot: this.workRoot });
   }
 
   /** Resolves a reference in the local Docker, pulling it for `options.platform` when absent. */

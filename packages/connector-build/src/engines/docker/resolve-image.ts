@@ -19,6 +19,26 @@ async function inspectLocal(reference: string): Promise<DockerInspect | undefine
 
 const IMAGE_ID = /^(sha256:)?[0-9a-f]{12,64}$/;
 
+function resolvedFrom(reference: string, data: DockerInspect): ResolvedImage {
+  const platform = `${data.Os ?? "linux"}/${data.Architecture ?? "amd64"}`;
+  if (!isPlatform(platform)) {
+    throw new ConnectorBuildError("USAGE", `image ${reference} is for ${platform}${data.Variant ? `/${data.Variant}` : ""}: expected one of ${SUPPORTED_PLATFORMS.join(", ")}`);
+  }
+  return { reference, id: data.Id, image: { engine: "docker", platform, ref: data.Id } };
+}
+
+/**
+ * The image the local Docker holds under `reference` (never pulled), or undefined.
+ *
+ * @throws ConnectorBuildError `USAGE` when it is for a platform the toolkit does not run.
+ */
+export async function findLocalDockerImage(reference: string): Promise<ResolvedImage | undefined> {
+  const trimmed = reference.trim();
+  if (trimmed === "" || trimmed.startsWith("-")) return undefined;
+  const data = await inspectLocal(trimmed);
+  return data ? resolvedFrom(trimmed, data) : undefined;
+}
+
 /**
  * Resolves an image reference in the local Docker: the image is used when present (its platform is
  * read from `docker image inspect`), else pulled (`docker pull --platform`), then addressed by its
@@ -46,9 +66,5 @@ export async function resolveDockerImage(reference: string, options: ResolveImag
     data = await inspectLocal(trimmed);
     if (!data) throw new ConnectorBuildError("USAGE", `image ${trimmed} was pulled but cannot be inspected`);
   }
-  const platform = `${data.Os ?? "linux"}/${data.Architecture ?? "amd64"}`;
-  if (!isPlatform(platform)) {
-    throw new ConnectorBuildError("USAGE", `image ${trimmed} is for ${platform}${data.Variant ? `/${data.Variant}` : ""}: expected one of ${SUPPORTED_PLATFORMS.join(", ")}`);
-  }
-  return { reference: trimmed, id: data.Id, image: { engine: "docker", platform, ref: data.Id } };
+  return resolvedFrom(trimmed, data);
 }
