@@ -14,6 +14,8 @@ import { RegistryClient } from "../registry/registry-client.ts";
 import { collectContents, publishSboms, writeOciSboms, type PublishedSbom } from "../supply-chain/sbom-output.ts";
 import { prepareOffline, type OfflinePlan } from "../supply-chain/offline-build.ts";
 import { publishReproducible, sourceDateEpoch, withSourceDateEpoch } from "../supply-chain/reproducible.ts";
+import { signAndAttest } from "../trust/sign-and-attest.ts";
+import type { SigningKey } from "../trust/keys.ts";
 
 export type { BuildOutput } from "./build-preflight.ts";
 
@@ -87,6 +89,8 @@ export interface BuildConnectorsOptions {
   readonly offline?: { readonly wheelhouse: string };
   /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
   readonly reproducible?: boolean;
+  /** Sign (registry: output only) each index and platform manifest, and attest its provenance and SBOMs, with this key. Default: unsigned. */
+  readonly signKey?: SigningKey;
   /** Called when a connector enters a phase (`dir` is the absolute folder); its result arrives through `onDone`. Default: none. */
   readonly onPhase?: (dir: string, connector: string, phase: BuildPhase, detail: string) => void;
   /** Called with each connector's result as soon as it is finished. Default: none. */
@@ -228,6 +232,11 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         const repo = target.slice(0, target.lastIndexOf(":"));
         const platforms = images.map((image, i) => ({ platform: image.platform, ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}), contents: contents[i] as (typeof contents)[number] }));
         result.sbom = { published: await publishSboms(new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+      }
+      if (options.signKey) {
+        log("signing; attesting provenance and SBOMs");
+        const provenanceInputs = { connector: metadata.technicalName, connectorDir: metadata.dir, platforms: options.platforms, baseImage: base, startedOn: new Date(started) };
+        await signAndAttest({ reference: target, indexDigest: published.digest, platformDigests: published.platformDigests, key: options.signKey, provenanceInputs });
       }
     }
     result.status = "success";
