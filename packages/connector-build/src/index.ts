@@ -94,3 +94,13 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
+
+// ---- Trust: signatures and attestations in cosign's format ------------------------------------------
+/** Signs a published image (index and platform manifests) and attests its SLSA provenance and SBOMs. */
+export { signAndAttest, type SignAndAttestOptions, type SignAndAttestResult } from "./trust/sign-and-attest.ts";
+/** Reads signing (PEM ECDSA P-256, cosign's encrypted format) and verification keys. */
+export { loadSigningKey, loadVerificationKey, type LoadSigningKeyOptions, type SigningKey } from "./trust/keys.ts";
+/** The SLSA provenance v1 statement of a build. */
+export { provenanceStatement, type ProvenanceInputs, type ProvenanceStatement } from "./trust/provenance.ts";
+/** Verifies a reference's signature and, on request, its provenance (with a base image policy) and SBOM attestations. */
+export { verifyImage, type RequiredAttestation, type VerifyCheck, type VerifyImageOptions, type VerifyResult } from "./trust/verify.ts";
