@@ -61,10 +61,18 @@ const baseRepository = `${baseParts.registry}/${baseParts.repository}`;
 const connectorDir = join(REPO_ROOT, "examples/source-tickets");
 
 /** The provenance statement attested for `digest` (decoded from its DSSE envelope). */
-async function attestedStatements(digest: string): Promise<Array<{ predicateType: string; subject: Array<{ digest: { sha256: string } }>; predicate: any }>> {
+interface TestStatement {
+  predicateType: string;
+  subject: Array<{ digest: { sha256: string } }>;
+  predicate: {
+    buildDefinition: { externalParameters: unknown; resolvedDependencies: Array<{ name: string; uri: string; digest: { sha256: string } }> };
+    runDetails: { builder: { id: string }; metadata: { startedOn: string } };
+  };
+}
+async function attestedStatements(digest: string): Promise<TestStatement[]> {
   const att = await client.getManifest(`${REPO}:${cosignTag(digest, "att")}`);
   if (att.kind !== "manifest") throw new Error("expected a manifest");
-  const out = [];
+  const out: TestStatement[] = [];
   for (const layer of att.manifest.layers) {
     expect(layer.mediaType).toBe("application/vnd.dsse.envelope.v1+json");
     expect(layer.annotations?.["dev.cosignproject.cosign/signature"]).toBe("");
@@ -103,7 +111,7 @@ describe("sign, attest and verify on the local registry", () => {
     const [statement] = await attestedStatements(image.digest);
     expect(statement?.predicateType).toBe("https://slsa.dev/provenance/v1");
     expect(statement?.subject.map((s) => `sha256:${s.digest.sha256}`)).toEqual(result.digests);
-    const deps = statement?.predicate.buildDefinition.resolvedDependencies as Array<{ name: string; uri: string; digest: { sha256: string } }>;
+    const deps = statement?.predicate.buildDefinition.resolvedDependencies ?? [];
     expect(deps.find((d) => d.name === "base-image")).toEqual({ name: "base-image", uri: `oci://${baseRepository}:1.0.0`, digest: { sha256: (baseParts.digest ?? "").slice(7) } });
     const metadataHash = createHash("sha256").update(readFileSync(join(connectorDir, "metadata.yaml"))).digest("hex");
     expect(deps.find((d) => d.name === "metadata.yaml")?.digest.sha256).toBe(metadataHash);
