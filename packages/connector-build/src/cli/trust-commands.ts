@@ -1,5 +1,6 @@
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
+import { maskInOutput } from "./output-boundary.ts";
 import { MEDIA_TYPES } from "../registry/oci-types.ts";
 import { qualifiedReference } from "../trust/image-reference.ts";
 import { loadSigningKey, loadVerificationKey, type SigningKey } from "../trust/keys.ts";
@@ -8,7 +9,9 @@ import { verifyImage, type RequiredAttestation } from "../trust/verify.ts";
 
 /** Reads a signing key given on the command line; the password of an encrypted key comes from COSIGN_PASSWORD, as for cosign. */
 export function signingKeyFromCli(path: string, option: string): SigningKey {
-  return loadSigningKey(path, { password: process.env.COSIGN_PASSWORD, option });
+  const password = process.env.COSIGN_PASSWORD;
+  if (password !== undefined) maskInOutput([password]);
+  return loadSigningKey(path, { password, option });
 }
 
 /** `connector-build sign <image-ref>... --key <file>`: signs each index and its platform manifests, attests published SBOMs. */
