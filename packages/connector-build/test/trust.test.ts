@@ -197,7 +197,7 @@ describe("sign, attest and verify on the local registry", () => {
       [["sign", "connector-build-test/trust:latest", "--key", signer.key], /'connector-build-test\/trust:latest' names no registry/],
       [["sign", image.ref, "--key", signer.pub], /holds a public key: signing needs the private key/],
       [["sign", image.ref, "--key", join(dir, "absent.key")], /no such file/],
-      [["sign", image.ref, "--key", join(dir, "cosign.key")], /wrong password/, { COSIGN_PASSWORD: "wrong" }],
+      [["sign", image.ref, "--key", join(dir, "cosign.key")], /cannot decrypt the key with COSIGN_PASSWORD: wrong password/, { COSIGN_PASSWORD: "given-pw-Xq7" }],
       [["verify", image.ref, "--key", signer.key], /this is a private key/],
       [["verify", "trust:latest", "--key", signer.pub], /names no registry/],
       [["verify", image.ref, "--key", signer.pub, "--base", `${baseRepository}:1.0.0`], /is a reference, not a repository/],
@@ -215,12 +215,16 @@ describe("sign, attest and verify on the local registry", () => {
       const run = await runCli(args, env ? { env } : {});
       expect(run.stderr, args.join(" ")).toMatch(message);
       expect(run.exitCode, args.join(" ")).toBe(2);
+      expect(`${run.stdout}${run.stderr}`).not.toContain("given-pw-Xq7");
     }
     expect(await client.tagExists(REPO, cosignTag(image.digest, "sig"))).toBe(false);
     // build --sign-key checks the key before any build, and wants a registry output.
     const build = await runCli(["build", join(dir, "nowhere"), "--output", "registry:127.0.0.1:5000/connector-build-test", "--sign-key", signer.pub]);
     expect(build.stderr).toMatch(/--sign-key .* holds a public key/);
     expect(build.exitCode).toBe(2);
+    const noRegistry = await runCli(["build", join(dir, "nowhere"), "--output", "registry:myorg", "--sign-key", signer.key]);
+    expect(noRegistry.stderr).toContain("--output registry:myorg with --sign-key: 'myorg' is not a registry host");
+    expect(noRegistry.exitCode).toBe(2);
     const docker = await runCli(["build", join(dir, "nowhere"), "--sign-key", signer.key]);
     expect(docker.stderr).toContain("--sign-key: expected --output registry:");
     expect(docker.exitCode).toBe(2);

@@ -68,7 +68,9 @@ export async function buildCommand(
   if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
   if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
   if (opts.signKey !== undefined && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--sign-key: expected --output registry:<registry>[/<namespace>] (signatures are published beside the images), not ${opts.output}`);
-  const signKey = opts.signKey !== undefined ? (await import("./trust-commands.ts")).signingKeyFromCli(opts.signKey, "--sign-key") : undefined;
+  const trust = opts.signKey !== undefined ? await import("./trust-commands.ts") : undefined;
+  if (trust && output.kind === "registry") trust.assertSignableOutput(output.prefix);
+  const signKey = trust && opts.signKey !== undefined ? trust.signingKeyFromCli(opts.signKey, "--sign-key") : undefined;
   const selection = await selectFleet(dirs, { ...opts, modified: opts.modified === true });
   for (const line of selection.explanation) process.stderr.write(`${line}\n`);
   if (opts.list) {

@@ -2,10 +2,18 @@ import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { maskInOutput } from "./output-boundary.ts";
 import { MEDIA_TYPES } from "../registry/oci-types.ts";
-import { qualifiedReference } from "../trust/image-reference.ts";
+import { namesRegistry, qualifiedReference } from "../trust/image-reference.ts";
 import { loadSigningKey, loadVerificationKey, type SigningKey } from "../trust/keys.ts";
 import { signAndAttest } from "../trust/sign-and-attest.ts";
 import { verifyImage, type RequiredAttestation } from "../trust/verify.ts";
+
+/** `build --output registry:<prefix> --sign-key`: the prefix must name its registry (checked before any build). */
+export function assertSignableOutput(prefix: string): void {
+  const host = prefix.split("/")[0] ?? "";
+  if (!namesRegistry(host)) {
+    throw new ConnectorBuildError("INVALID_REFERENCE", `--output registry:${prefix} with --sign-key: '${host}' is not a registry host: expected registry:<registry>[/<namespace>] naming the registry, e.g. registry:127.0.0.1:5000`);
+  }
+}
 
 /** Reads a signing key given on the command line; the password of an encrypted key comes from COSIGN_PASSWORD, as for cosign. */
 export function signingKeyFromCli(path: string, option: string): SigningKey {

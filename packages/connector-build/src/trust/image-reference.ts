@@ -10,7 +10,8 @@ export interface QualifiedReference {
   readonly digest?: string;
 }
 
-function namesRegistry(first: string): boolean {
+/** True when the first component of a reference is a registry host (`localhost`, a dotted name, a host:port). */
+export function namesRegistry(first: string): boolean {
   return first === "localhost" || first.includes(".") || first.includes(":");
 }
 
