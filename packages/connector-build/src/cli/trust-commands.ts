@@ -1,7 +1,6 @@
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { maskInOutput } from "./output-boundary.ts";
-import { MEDIA_TYPES } from "../registry/oci-types.ts";
 import { namesRegistry, qualifiedReference } from "../trust/image-reference.ts";
 import { loadSigningKey, loadVerificationKey, type SigningKey } from "../trust/keys.ts";
 import { signAndAttest } from "../trust/sign-and-attest.ts";
@@ -31,12 +30,11 @@ export async function signCommand(references: string[], opts: { key: string; jso
   const client = new RegistryClient();
   const results = [];
   for (const ref of refs) {
-    const fetched = await client.getManifest(ref.reference);
-    const platformDigests = fetched.kind === "index" ? fetched.manifest.manifests.filter((m) => m.mediaType === MEDIA_TYPES.ociManifest || m.mediaType === MEDIA_TYPES.dockerManifest).map((m) => m.digest) : [];
-    const result = await signAndAttest({ registry: client, reference: ref.reference, indexDigest: fetched.digest, platformDigests, key, sbom: opts.sbom !== false });
+    const digest = await client.resolveDigest(ref.reference);
+    const result = await signAndAttest({ registry: client, reference: ref.reference, indexDigest: digest, key, sbom: opts.sbom !== false });
     results.push({ reference: ref.reference, ...result });
     if (!opts.json) {
-      process.stdout.write(`✓ signed ${ref.reference}@${fetched.digest} (${result.digests.length} digest${result.digests.length > 1 ? "s" : ""}${result.attestations.length > 0 ? `, ${result.attestations.length} SBOM attestation(s)` : ""})\n`);
+      process.stdout.write(`✓ signed ${ref.reference}@${digest} (${result.digests.length} digest${result.digests.length > 1 ? "s" : ""}${result.attestations.length > 0 ? `, ${result.attestations.length} SBOM attestation(s)` : ""})\n`);
     }
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

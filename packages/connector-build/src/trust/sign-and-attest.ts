@@ -4,13 +4,15 @@
  * CycloneDX SBOMs published beside the images (`sha256-<hex>.sbom`), all with one key, in cosign's
  * layout.
  */
-import { RegistryClient } from "../registry/registry-client.ts";
+import { MEDIA_TYPES, RegistryClient } from "../registry/registry-client.ts";
 import { fetchSbom } from "../supply-chain/sbom-output.ts";
 import { attestImageDigests, CYCLONEDX_PREDICATE_TYPE, statementAbout } from "./attest.ts";
 import { qualifiedReference } from "./image-reference.ts";
 import type { SigningKey } from "./keys.ts";
 import { provenanceStatement, type ProvenanceInputs } from "./provenance.ts";
 import { signImageDigests } from "./sign.ts";
+
+const IMAGE_MANIFEST_TYPES = new Set<string>([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest]);
 
 /** Options of {@link signAndAttest}. */
 export interface SignAndAttestOptions {
@@ -20,7 +22,7 @@ export interface SignAndAttestOptions {
   readonly reference: string;
   /** Digest of the index (of the manifest, for a single-platform image). */
   readonly indexDigest: string;
-  /** Digest of each platform's manifest (by platform, or as a list). Default: none. */
+  /** Digest of each platform's manifest (by platform, or as a list). Default: the image manifests the index lists. */
   readonly platformDigests?: Readonly<Record<string, string | undefined>> | readonly string[];
   /** The signing key (see loadSigningKey). */
   readonly key: SigningKey;
@@ -44,8 +46,11 @@ export interface SignAndAttestResult {
 export async function signAndAttest(options: SignAndAttestOptions): Promise<SignAndAttestResult> {
   const { repository } = qualifiedReference(options.reference, "sign");
   const client = options.registry ?? new RegistryClient();
-  const platformDigests = Array.isArray(options.platformDigests) ? options.platformDigests : Object.values(options.platformDigests ?? {});
-  const digests = [...new Set([options.indexDigest, ...platformDigests.filter((d): d is string => typeof d === "string")])];
+  const given = Array.isArray(options.platformDigests) ? options.platformDigests : Object.values(options.platformDigests ?? {});
+  // The index's own image manifests too: an engine may report the index digest only (Dagger does).
+  const index = await client.getManifest(`${repository}@${options.indexDigest}`);
+  const listed = index.kind === "index" ? index.manifest.manifests.filter((m) => IMAGE_MANIFEST_TYPES.has(m.mediaType)).map((m) => m.digest) : [];
+  const digests = [...new Set([options.indexDigest, ...given.filter((d): d is string => typeof d === "string"), ...listed])];
   const signatures = await signImageDigests(client, repository, digests, options.key);
   const attestations: string[] = [];
   if (options.provenanceInputs !== undefined) {
