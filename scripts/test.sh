@@ -4,13 +4,13 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# The Dagger engine (a Go build of about 14 min on a fresh machine, about 1 s afterwards) is started in
-# the background by the setup, so that its build overlaps the rest of the setup.
 # cosign, for test/trust-cosign.test.ts only (a Go build of about 18 min on a busy fresh machine, under a
-# second afterwards), built in the background meanwhile; the main job does not need it.
+# second afterwards), built in the background while the setup runs; the main job does not need it.
 mkdir -p .local/logs
 bash scripts/env/cosign.sh >.local/cosign.path 2>.local/logs/cosign.log &
 cosign_pid=$!
+# The Dagger engine (a Go build of about 14 min on a fresh machine, about 1 s afterwards) is started in
+# the background by the setup, so that its build overlaps the rest of the setup.
 AIRBYTE_CI_DAGGER_ENGINE=background bash scripts/bootstrap.sh
 # Builds install Python dependencies through the PyPI proxy on loopback that the setup started.
 AIRBYTE_CI_PIP_INDEX_URL="${AIRBYTE_CI_PIP_INDEX_URL:-$(cat .local/env/pip-index-url)}"
