@@ -24,6 +24,7 @@ export type ConnectorBuildErrorCode =
   | "REBASE_REFUSED"
   | "UNKNOWN_VERSION"
   | "BASE_IMAGE_UNPUBLISHED"
+  | "INVALID_KEY"
   | "INTERRUPTED";
 
 /** An error raised by `@airbyte-ci/connector-build`. */
@@ -72,6 +73,7 @@ export const EXIT_CODES = {
   MIGRATION_REFUSED: EXIT.usage,
   REBASE_REFUSED: EXIT.usage,
   BASE_IMAGE_UNPUBLISHED: EXIT.usage,
+  INVALID_KEY: EXIT.usage,
   // @airbyte-ci/connector-build: the work failed
   BUILD_FAILED: EXIT.failure,
   RUN_FAILED: EXIT.failure,

@@ -105,3 +105,13 @@ export { renderFleetHtml } from "./fleet/report-html.ts";
 /** SBOMs of an image of the local Docker or of an OCI layout tarball (`connector-build sbom docker:… / oci:…`). */
 export { localImageSbom, ociTarballSbom, parseSbomSource, type SbomSource } from "./supply-chain/sbom-sources.ts";
 export type { ImportedOci, ImportedOciImage } from "./engines/engine.ts";
+
+// ---- Trust: signatures and attestations in cosign's format ------------------------------------------
+/** Signs a published image (index and platform manifests) and attests its SLSA provenance and SBOMs. */
+export { signAndAttest, type SignAndAttestOptions, type SignAndAttestResult } from "./trust/sign-and-attest.ts";
+/** Reads signing (PEM ECDSA P-256, cosign's encrypted format) and verification keys. */
+export { loadSigningKey, loadVerificationKey, type LoadSigningKeyOptions, type SigningKey } from "./trust/keys.ts";
+/** The SLSA provenance v1 statement of a build. */
+export { provenanceStatement, type ProvenanceInputs, type ProvenanceStatement } from "./trust/provenance.ts";
+/** Verifies a reference's signature and, on request, its provenance (with a base image policy) and SBOM attestations. */
+export { verifyImage, type RequiredAttestation, type VerifyCheck, type VerifyImageOptions, type VerifyResult } from "./trust/verify.ts";

@@ -18,12 +18,12 @@ function testFiles(dir: string): string[] {
 
 describe("test suites of the test command", () => {
   const daggerFiles = [...testFiles(join(PACKAGE, "src")), ...testFiles(join(PACKAGE, "test"))].filter(
-    (file) => file !== "test/test-suites.test.ts" && readFileSync(join(PACKAGE, file), "utf8").includes("AIRBYTE_CI_DAGGER_RUNNER_HOST"),
+    (file) => file !== "test/test-suites.test.ts" && /AIRBYTE_CI_DAGGER_RUNNER_HOST|AIRBYTE_CI_COSIGN_BIN/.test(readFileSync(join(PACKAGE, file), "utf8")),
   );
 
-  it("the files that read the Dagger engine's variables are the Dagger suite, and only it", () => {
-    expect(daggerFiles).toEqual(["test/dagger-real.test.ts"]);
-    const dagger = (scripts["test:dagger"] ?? "").split(/\s+/).filter((w) => w.endsWith(".test.ts"));
+  it("the files that read the Dagger engine's or cosign's variables are the late suite, and only it", () => {
+    expect(daggerFiles.sort()).toEqual(["test/dagger-real.test.ts", "test/trust-cosign.test.ts", "test/trust-dagger.test.ts"]);
+    const dagger = (scripts["test:late"] ?? "").split(/\s+/).filter((w) => w.endsWith(".test.ts"));
     expect(dagger.sort()).toEqual([...daggerFiles].sort());
     const excluded = [...(scripts.test ?? "").matchAll(/--exclude\s+(\S+)/g)].map((m) => m[1]);
     expect(excluded.sort()).toEqual([...daggerFiles].sort());
@@ -33,7 +33,7 @@ describe("test suites of the test command", () => {
     const script = readFileSync(join(PACKAGE, "../../scripts/test.sh"), "utf8");
     const main = script.indexOf("pnpm test &");
     const wait = script.indexOf("bash scripts/wait-dagger-engine.sh");
-    const daggerSuite = script.indexOf("run test:dagger");
+    const daggerSuite = script.indexOf("run test:late");
     expect(main).toBeGreaterThan(0);
     expect(main).toBeLessThan(wait);
     expect(wait).toBeLessThan(daggerSuite);

@@ -18,6 +18,7 @@ import { sourceDateEpoch } from "../supply-chain/reproducible.ts";
 import { preflightBuild } from "./preflight.ts";
 import type { BuildOutput } from "./output.ts";
 import { writeOutput } from "./outputs.ts";
+import type { SigningKey } from "../trust/keys.ts";
 
 /** A step of one connector's build: metadata, base image and hooks; engine build; `spec`; output. */
 export type BuildPhase = "prepare" | "build" | "verify" | "output";
@@ -83,6 +84,8 @@ export interface BuildConnectorsOptions {
   readonly offline?: { readonly wheelhouse: string };
   /** Publish (registry: output only) the same digest for the same inputs: times from SOURCE_DATE_EPOCH, layers normalised. */
   readonly reproducible?: boolean;
+  /** Sign (registry: output only) each index and platform manifest, and attest its provenance and SBOMs, with this key. Default: unsigned. */
+  readonly signKey?: SigningKey;
   /** Called when a connector enters a phase (`dir` is the absolute folder); its result arrives through `onDone`. Default: none. */
   readonly onPhase?: (dir: string, connector: string, phase: BuildPhase, detail: string) => void;
   /** Called with each connector's result as soon as it is finished. Default: none. */
@@ -198,7 +201,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     }
     // Every platform built and verified: only now is anything output.
     enter("output", options.output.kind);
-    await writeOutput({ connector, images, result, options, ociMany, log, ...(plan.epoch !== undefined ? { epoch: plan.epoch } : {}) });
+    await writeOutput({ connector, images, result, options, ociMany, log, started, ...(plan.epoch !== undefined ? { epoch: plan.epoch } : {}) });
     result.status = "success";
   } catch (error) {
     result.error = {

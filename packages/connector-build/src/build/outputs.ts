@@ -12,6 +12,7 @@ import type { PreparedConnector } from "../connector/python-build.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { collectContents, publishSboms, writeOciSboms } from "../supply-chain/sbom-output.ts";
 import { publishReproducible } from "../supply-chain/reproducible.ts";
+import { signAndAttest } from "../trust/sign-and-attest.ts";
 import type { BuildConnectorsOptions, ConnectorBuildResult } from "./build-connectors.ts";
 
 /** What the output phase of one connector needs. */
@@ -24,6 +25,8 @@ export interface OutputRequest {
   /** True when `oci:` names a folder holding one tarball per connector. */
   readonly ociMany: boolean;
   readonly log: (line: string) => void;
+  /** When the connector's build started (ms since 1970), for its provenance. */
+  readonly started: number;
   /** SOURCE_DATE_EPOCH of a reproducible build. */
   readonly epoch?: number;
 }
@@ -79,6 +82,18 @@ export async function writeOutput(request: OutputRequest): Promise<void> {
         contents: contents[i] as (typeof contents)[number],
       }));
       result.sbom = { published: await publishSboms(options.registry ?? new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+    }
+    if (options.signKey) {
+      log("signing; attesting provenance and SBOMs");
+      const provenanceInputs = { connector: metadata.technicalName, connectorDir: metadata.dir, platforms: options.platforms, baseImage: base, startedOn: new Date(request.started) };
+      await signAndAttest({
+        ...(options.registry ? { registry: options.registry } : {}),
+        reference: target,
+        indexDigest: published.digest,
+        platformDigests: published.platformDigests,
+        key: options.signKey,
+        provenanceInputs,
+      });
     }
   }
 }

@@ -53,6 +53,7 @@ export async function buildCommand(
     since?: string;
     shard?: string;
     list?: boolean;
+    signKey?: string;
   },
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
@@ -75,6 +76,10 @@ export async function buildCommand(
   if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");
   if (!opts.offline && opts.wheelhouse !== undefined) throw new ConnectorBuildError("USAGE", "--wheelhouse is only read by offline builds: add --offline");
   if (opts.wheelhouse !== undefined && !existsSync(opts.wheelhouse)) throw new ConnectorBuildError("USAGE", `--wheelhouse ${opts.wheelhouse} does not exist: expected the folder connector-build lock --wheelhouse filled`);
+  if (opts.signKey !== undefined && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--sign-key: expected --output registry:<registry>[/<namespace>] (signatures are published beside the images), not ${opts.output}`);
+  const trust = opts.signKey !== undefined ? await import("./trust-commands.ts") : undefined;
+  if (trust && output.kind === "registry") trust.assertSignableOutput(output.prefix);
+  const signKey = trust && opts.signKey !== undefined ? trust.signingKeyFromCli(opts.signKey, "--sign-key") : undefined;
   const selection = await selectFleet(dirs, { ...opts, modified: opts.modified === true });
   for (const line of selection.explanation) process.stderr.write(`${line}\n`);
   if (opts.list) {
@@ -110,6 +115,7 @@ export async function buildCommand(
       ...(output.kind === "registry" ? { registry: new RegistryClient() } : {}),
       sbom: opts.sbom !== false,
       ...(opts.reproducible ? { reproducible: true } : {}),
+      ...(signKey !== undefined ? { signKey } : {}),
       ...(opts.offline && opts.wheelhouse !== undefined ? { offline: { wheelhouse: resolve(opts.wheelhouse) } } : {}),
       onProgress: (connector, line) => {
         if (opts.verbose && line.trim() !== "") progress.line(connector, line);

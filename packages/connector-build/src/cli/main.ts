@@ -118,8 +118,28 @@ function buildProgram(outcome: Outcome): Command {
     .option("--no-sbom", "do not write (oci:) or publish (registry:) a CycloneDX SBOM beside each image and index")
     .option("--offline", "build from each connector's connector-build.lock with no network in build containers (needs --wheelhouse)")
     .option("--wheelhouse <dir>", "the artifacts connector-build lock --wheelhouse downloaded (with --offline)")
+    .option("--sign-key <file>", "with --output registry:…, sign each index and platform manifest and attest its SLSA provenance and SBOMs in cosign's format with this PEM ECDSA P-256 private key (cosign's encrypted keys read COSIGN_PASSWORD)")
     .option("--reproducible", "publish (registry: output) the same digests for the same inputs: layer and config times from SOURCE_DATE_EPOCH (default: the connector's last git commit time, else 0), layers normalised, the base's layers reused as published")
     .action(async (dirs, opts) => (await import("./build-command.ts")).buildCommand(dirs, opts));
+  program
+    .command("sign")
+    .description("sign published images in cosign's format (tag sha256-<digest>.sig): each index and each of its platform manifests; SBOMs published beside them are attested too (tag sha256-<digest>.att)")
+    .argument("<image-ref...>", "<registry>/<repository>:<tag>[@sha256:…] of an index or a manifest")
+    .requiredOption("--key <file>", "PEM ECDSA P-256 private key (PKCS#8, SEC1, or cosign's encrypted key with its password in COSIGN_PASSWORD)")
+    .option("--no-sbom", "do not attest the SBOMs published beside the images")
+    .option("--json", "print what was published as JSON")
+    .action(async (refs, opts) => (await import("./trust-commands.ts")).signCommand(refs, opts));
+  program
+    .command("verify")
+    .description("verify the cosign signature of the digest a reference resolves to (and, with --require, its signed SLSA provenance and SBOM attestations); exit 0 valid, 1 invalid or missing, 2 bad input")
+    .argument("<image-ref>", "<registry>/<repository>:<tag>[@sha256:…]")
+    .requiredOption("--key <file>", "PEM ECDSA P-256 public key (cosign.pub)")
+    .option("--require <attestations>", "comma-separated attestations that must be present and signed: provenance, sbom")
+    .option("--base <repository>", "policy: the provenance's base image must be of this <registry>/<repository> (implies --require provenance)")
+    .option("--json", "print the checks as JSON")
+    .action(async (ref, opts) => {
+      outcome.exitCode = await (await import("./trust-commands.ts")).verifyCommand(ref, opts);
+    });
   program
     .command("report")
     .description(
