@@ -63,12 +63,13 @@ export interface ImageManifest {
   readonly [field: string]: unknown;
 }
 
-/** A multi-platform index (OCI image index or Docker manifest list). */
+/** A multi-platform index (OCI image index or Docker manifest list); unknown fields are kept as they were. */
 export interface ImageIndex {
   readonly schemaVersion: 2;
   readonly mediaType?: string;
   readonly manifests: readonly Descriptor[];
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly [field: string]: unknown;
 }
 
 /** One entry of an image config's `history`. */
