@@ -227,7 +227,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         log("publishing SBOMs");
         const repo = target.slice(0, target.lastIndexOf(":"));
         const platforms = images.map((image, i) => ({ platform: image.platform, ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}), contents: contents[i] as (typeof contents)[number] }));
-        result.sbom = { published: await publishSboms(new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+        result.sbom = { published: await publishSboms(options.registry ?? new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
       }
     }
     result.status = "success";

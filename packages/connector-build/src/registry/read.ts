@@ -9,6 +9,12 @@ import { imageConfigSchema, parseManifest } from "./schemas.ts";
 import type { RegistrySession } from "./session.ts";
 import { registryApiBase, scopeFor, stripParams } from "./transport.ts";
 
+/** Options of a read. */
+export interface ReadOptions {
+  /** `false`: ask the registry even when the session already knows the answer. Default: true. */
+  readonly cached?: boolean;
+}
+
 /** Reads from registries through one {@link RegistrySession}. */
 export class RegistryReader {
   constructor(private readonly session: RegistrySession) {}
@@ -18,10 +24,11 @@ export class RegistryReader {
    * that is the digest of whatever the registry serves for our Accept list (an index for a
    * multi-platform tag). Asks with HEAD; falls back to GET (and then verifies the body's hash) when
    * HEAD carries no digest or fails. A digest reference is checked to exist and returned.
+   * `cached: false` asks the registry even when this session knows the answer (what a tag is after a push).
    */
-  async resolveDigest(reference: string): Promise<string> {
+  async resolveDigest(reference: string, options: ReadOptions = {}): Promise<string> {
     const ref = parseReference(reference, "resolve a digest");
-    const cached = this.session.cachedDigest(ref);
+    const cached = options.cached === false ? undefined : this.session.cachedDigest(ref);
     if (cached !== undefined) return cached;
     const target = ref.digest ?? (ref.tag as string);
     const url = `${registryApiBase(ref.registry)}/v2/${ref.repository}/manifests/${target}`;
@@ -48,17 +55,17 @@ export class RegistryReader {
       return header;
     }
     // No usable HEAD answer: GET the manifest, which verifies the body and raises a detailed error.
-    return (await this.getManifest(reference)).digest;
+    return (await this.getManifest(reference, options)).digest;
   }
 
   /**
    * The manifest or index `reference` names, parsed, with its media type and verified digest. By
    * digest: served from the per-run cache when already fetched. A reference with both tag and digest
-   * is fetched by digest (the tag is informative).
+   * is fetched by digest (the tag is informative). `cached: false`: fetched even when cached.
    */
-  async getManifest(reference: string): Promise<FetchedManifest> {
+  async getManifest(reference: string, options: ReadOptions = {}): Promise<FetchedManifest> {
     const ref = parseReference(reference, "get a manifest");
-    const cachedDigest = this.session.cachedDigest(ref);
+    const cachedDigest = options.cached === false ? undefined : this.session.cachedDigest(ref);
     if (cachedDigest !== undefined) {
       const cached = this.session.cachedManifest(ref.registry, ref.repository, cachedDigest);
       if (cached !== undefined) return cached;

@@ -15,7 +15,7 @@
  */
 import type { Platform } from "@airbyte-ci/base-images";
 import type { FetchedManifest, ImageConfig, ImagePlatform, IndexEntry, PutIndexOptions } from "./oci-types.ts";
-import { RegistryReader } from "./read.ts";
+import { RegistryReader, type ReadOptions } from "./read.ts";
 import type { ParsedReference } from "./references.ts";
 import { RegistrySession } from "./session.ts";
 import type { RegistryClientOptions, RegistryTransport } from "./transport.ts";
@@ -24,6 +24,7 @@ import { RegistryWriter } from "./write.ts";
 export { MEDIA_TYPES, type FetchedManifest, type IndexEntry } from "./oci-types.ts";
 export { RegistryError } from "./registry-error.ts";
 export type { RegistryClientOptions } from "./transport.ts";
+export type { ReadOptions } from "./read.ts";
 
 /**
  * A client of the OCI distribution API: one {@link RegistrySession} (transport, tokens, tag memory,
@@ -56,9 +57,11 @@ export class RegistryClient {
    * The digest `reference` points to, as the registry reports it (`Docker-Content-Digest`). For a tag,
    * that is the digest of whatever the registry serves for our Accept list (an index for a
    * multi-platform tag). Asks with HEAD; falls back to GET when HEAD carries no digest or fails.
+   * `{ cached: false }` asks the registry even when this client knows the answer (e.g. what a tag
+   * is after this client pushed it).
    */
-  resolveDigest(reference: string): Promise<string> {
-    return this.reader.resolveDigest(reference);
+  resolveDigest(reference: string, options: ReadOptions = {}): Promise<string> {
+    return this.reader.resolveDigest(reference, options);
   }
 
   /** The manifest or index `reference` names, parsed, with its media type and verified digest; cached by digest. */

@@ -378,8 +378,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       log(`publishing ${source.repo}:${source.tag}`);
       digest = await client.putManifest(source.repo, source.tag, rebased.result.manifestBytes, rebased.mediaType);
     }
-    // What the registry says the tag now is (a fresh client: this one remembers what it pushed).
-    const reported = await new RegistryClient().resolveDigest(`${source.repo}:${source.tag}`);
+    // What the registry says the tag now is (not what this client remembers pushing).
+    const reported = await client.resolveDigest(`${source.repo}:${source.tag}`, { cached: false });
     if (reported !== digest) {
       throw new ConnectorBuildError("PUBLISH_FAILED", `rebase ${reference}: pushed ${source.repo}:${source.tag} as ${digest} but the registry reports ${reported}`);
     }

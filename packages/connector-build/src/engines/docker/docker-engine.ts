@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { OciLayout, unpackTarball } from "../../registry/oci-layout.ts";
+import type { RegistryClient } from "../../registry/registry-client.ts";
 import { MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor, type ImageManifest } from "../../registry/oci-types.ts";
 import { runProcess } from "../../shared/process.ts";
 import { registerCleanup } from "../../shared/cleanup.ts";
@@ -115,9 +116,16 @@ function describeOperation(recipe: ImageRecipe, index: number): string {
 export class DockerEngine implements Engine {
   readonly name = "docker" as const;
   private readonly workRoot: string;
+  private readonly registry: RegistryClient | undefined;
 
-  constructor(options: { workDir?: string } = {}) {
+  /**
+   * `workDir`: where build and export work files go (default: the system temp dir). `registry`: the
+   * client a publish pushes through and reads back from (default: a new client, credentials from the
+   * environment or the Docker config).
+   */
+  constructor(options: { workDir?: string; registry?: RegistryClient } = {}) {
     this.workRoot = options.workDir ?? tmpdir();
+    this.registry = options.registry;
   }
 
   async build(request: BuildRequest): Promise<BuiltImage> {
@@ -286,7 +294,7 @@ export class DockerEngine implements Engine {
   }
 
   async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
-    return publishImages(images, reference, undefined, options);
+    return publishImages(images, reference, this.registry, options);
   }
 
   async close(): Promise<void> {}
