@@ -220,13 +220,14 @@ describe("RegistryClient against the local registry (no auth)", () => {
     const client = new RegistryClient();
     // What the copy asked of the registry: blob mounts (POST …/blobs/uploads/?mount=…), no blob upload (PUT …/blobs/uploads/…).
     const requests = vi.spyOn(globalThis, "fetch");
+    let sent: Array<{ method: string; url: string }>;
     try {
       expect(await client.copyManifest(amd64.address, testRepo)).toBe(amd64.digest);
       expect(await client.copyManifest(arm64.address, testRepo)).toBe(arm64.digest);
+      sent = requests.mock.calls.map(([input, init]) => ({ method: init?.method ?? "GET", url: input instanceof Request ? input.url : String(input) }));
     } finally {
       requests.mockRestore();
     }
-    const sent = requests.mock.calls.map(([input, init]) => ({ method: init?.method ?? "GET", url: String(input instanceof Request ? input.url : input) }));
     expect(sent.some((r) => r.method === "POST" && r.url.includes("/blobs/uploads/") && r.url.includes("mount="))).toBe(true);
     expect(sent.filter((r) => r.method === "PUT" && r.url.includes("/blobs/uploads/"))).toEqual([]); // everything was mounted from python, nothing transferred
     const sources = [amd64, arm64].map((f) => client.getManifest(f.address));
