@@ -94,3 +94,5 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
+/** Options of a registry read (`RegistryClient.resolveDigest`). */
+export type { ReadOptions } from "./registry/registry-client.ts";
