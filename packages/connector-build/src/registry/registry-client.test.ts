@@ -276,6 +276,17 @@ describe("RegistryClient against the local registry (no auth)", () => {
     expect(await new RegistryClient().tagExists(testRepo, "multi-oci")).toBe(false);
   });
 
+  it("remembers the tags it pushed; resolveDigest with cached: false asks the registry again", async () => {
+    const pusher = new RegistryClient();
+    expect(await pusher.copyManifest(amd64.address, testRepo, "moving")).toBe(amd64.digest);
+    // Another client moves the tag: the pusher still remembers its own push…
+    expect(await new RegistryClient().copyManifest(arm64.address, testRepo, "moving")).toBe(arm64.digest);
+    expect(await pusher.resolveDigest(`${testRepo}:moving`)).toBe(amd64.digest);
+    // …until asked to look: then it reads the registry, and remembers that.
+    expect(await pusher.resolveDigest(`${testRepo}:moving`, { cached: false })).toBe(arm64.digest);
+    expect(await pusher.resolveDigest(`${testRepo}:moving`)).toBe(arm64.digest);
+  });
+
   it("putIndex refuses entries that contradict the registry: platform, size, absent manifest", async () => {
     const client = new RegistryClient();
     await client.copyManifest(amd64.address, testRepo);
