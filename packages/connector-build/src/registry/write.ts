@@ -256,7 +256,6 @@ export class RegistryWriter {
     return this.putManifest(targetRepository, tag ?? fetched.digest, fetched.bytes, fetched.mediaType);
   }
 
-
   /**
    * Checks, before any build, that `repository` is reachable and accepts pushes with the credentials
    * at hand: opens a blob upload (what a push does first) and cancels it. Nothing is written.
