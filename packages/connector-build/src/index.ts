@@ -115,3 +115,5 @@ export { loadSigningKey, loadVerificationKey, type LoadSigningKeyOptions, type S
 export { provenanceStatement, type ProvenanceInputs, type ProvenanceStatement } from "./trust/provenance.ts";
 /** Verifies a reference's signature and, on request, its provenance (with a base image policy) and SBOM attestations. */
 export { verifyImage, type RequiredAttestation, type VerifyCheck, type VerifyImageOptions, type VerifyResult } from "./trust/verify.ts";
+/** Options of a registry read (`RegistryClient.resolveDigest`). */
+export type { ReadOptions } from "./registry/registry-client.ts";

@@ -1,6 +1,6 @@
 // Checks of the layout the architecture (docs/architecture.md) promises, on the sources themselves.
 import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "./helpers.ts";
 
@@ -53,6 +53,32 @@ describe("architecture", () => {
 
   it("published sources know nothing of this repository's dev setup", () => {
     const offenders = ALL.filter((f) => /\.local\/fixture|scripts\/bootstrap\.sh|scripts\/env\//.test(readFileSync(f, "utf8"))).map((f) => relative(REPO_ROOT, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it("registry/ imports nothing from connector/, supply-chain/, build/ or cli/ (it is a floor below them)", () => {
+    const src = join(REPO_ROOT, "packages/connector-build/src");
+    const registry = join(src, "registry");
+    const files = readdirSync(registry, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+      .map((e) => join(e.parentPath, e.name));
+    const above = ["connector", "supply-chain", "build", "cli"].map((d) => join(src, d));
+    let relativeImports = 0;
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      // import … from "…", export … from "…", import "…", import("…")
+      for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)) {
+        const specifier = match[1] as string;
+        if (!specifier.startsWith(".")) continue;
+        relativeImports++;
+        const target = resolve(dirname(file), specifier);
+        const layer = above.find((d) => target === d || target.startsWith(`${d}/`));
+        if (layer !== undefined) offenders.push(`${relative(REPO_ROOT, file)} imports ${specifier} (${relative(src, layer)}/)`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(5);
+    expect(relativeImports).toBeGreaterThan(20); // the pattern finds the imports it checks
     expect(offenders).toEqual([]);
   });
 });

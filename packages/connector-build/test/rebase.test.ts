@@ -8,7 +8,8 @@ import { verifySpec } from "../src/inspect/spec.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { publishBaseImage } from "../src/base-image/release.ts";
-import { parseImageConfig, type RawImageConfig } from "../src/supply-chain/image-config.ts";
+import { parseImageConfig } from "../src/supply-chain/image-config.ts";
+import type { ImageConfig } from "../src/registry/oci-types.ts";
 import { rebaseImages } from "../src/supply-chain/rebase.ts";
 import { fetchSbom } from "../src/supply-chain/sbom-output.ts";
 import { runCli } from "./helpers.ts";
@@ -43,7 +44,7 @@ function addVersions(data: CatalogData): void {
 interface PlatformView {
   manifestDigest: string;
   layers: string[];
-  config: RawImageConfig;
+  config: ImageConfig;
 }
 
 async function platformsOf(reference: string): Promise<Record<string, PlatformView>> {

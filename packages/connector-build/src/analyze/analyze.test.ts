@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,8 @@ import { pythonVariantIds } from "../../test/helpers/python-reference.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { analyzeRepository, type DockerfileAnalysisReport } from "./analyze.ts";
 
+const PACKAGE_DIR = fileURLToPath(new URL("../../", import.meta.url));
+const ANALYZE_ENTRY = fileURLToPath(new URL("../../test/helpers/analyze-entry.ts", import.meta.url));
 const TREE = fileURLToPath(new URL("../../test/__fixtures__/connectors-tree/", import.meta.url));
 const SEED_TREE = fileURLToPath(new URL("../../test/__fixtures__/connectors-tree-seed/", import.meta.url));
 const CONNECTORS = "airbyte-integrations/connectors";
@@ -204,8 +207,25 @@ function writeConnector(dir: string, name: string, options: { dockerfile?: strin
   if (options.dockerfile !== null) writeFileSync(join(dir, "Dockerfile"), options.dockerfile ?? DOCKERFILE(name, "1.0.0"));
 }
 
+/**
+ * analyzeRepository(root) run by uid/gid 65534 (nobody), through `setpriv`, in a child process: as
+ * root every file is readable, so the permission test would test nothing.
+ */
+function analyzeAsNobody(root: string): DockerfileAnalysisReport {
+  const run = spawnSync(
+    "setpriv",
+    ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "--conditions=@airbyte-ci/source", ANALYZE_ENTRY, root],
+    { cwd: PACKAGE_DIR, encoding: "utf8", env: { ...process.env, HOME: tmpdir() } },
+  );
+  if (run.error !== undefined || run.status !== 0) {
+    throw new Error(`setpriv … analyze-entry.ts ${root} as uid 65534 failed (${run.error?.message ?? `exit ${run.status}`}): ${run.stderr}`);
+  }
+  return JSON.parse(run.stdout) as DockerfileAnalysisReport;
+}
+
 describe("analyzeRepository edge cases", () => {
   const tmp = mkdtempSync(join(tmpdir(), "analyze-"));
+  chmodSync(tmp, 0o755); // the permission test reads it as another user
   afterAll(() => {
     try {
       chmodSync(join(tmp, "perm", "source-locked", "Dockerfile"), 0o644);
@@ -250,11 +270,11 @@ describe("analyzeRepository edge cases", () => {
     expect(report.withoutDockerfile).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() === 0)("reports a Dockerfile it may not read as unreadable", async () => {
+  it("reports a Dockerfile it may not read as unreadable (as an unprivileged user: root reads everything)", async () => {
     const root = join(tmp, "perm");
     writeConnector(join(root, "source-locked"), "source-locked");
     chmodSync(join(root, "source-locked", "Dockerfile"), 0o000);
-    const report = await analyzeRepository(root);
+    const report = process.getuid?.() === 0 ? analyzeAsNobody(root) : await analyzeRepository(root);
     expect(report.unreadable).toEqual([{ connector: "source-locked", path: "source-locked/Dockerfile", error: "permission denied (EACCES)" }]);
   });
 

@@ -2,6 +2,7 @@ import { ConnectorBuildError } from "../errors.ts";
 import { findDockerClient } from "./docker/docker-client.ts";
 import { DockerEngine } from "./docker/docker-engine.ts";
 import type { Engine } from "./engine.ts";
+import type { RegistryClient } from "../registry/registry-client.ts";
 
 /** `--engine` values. */
 export type EngineChoice = "auto" | "docker" | "dagger";
@@ -9,9 +10,10 @@ export type EngineChoice = "auto" | "docker" | "dagger";
 /**
  * Picks the engine: `auto` uses Dagger when a session (DAGGER_SESSION_PORT + DAGGER_SESSION_TOKEN,
  * or _EXPERIMENTAL_DAGGER_RUNNER_HOST) or a `dagger` CLI is present, else Docker; when neither is
- * usable, one error says what was looked for.
+ * usable, one error says what was looked for. `options.registry`: the client the Docker engine
+ * publishes through (Dagger pushes through its own engine).
  */
-export async function selectEngine(choice: EngineChoice = "auto"): Promise<Engine> {
+export async function selectEngine(choice: EngineChoice = "auto", options: { registry?: RegistryClient } = {}): Promise<Engine> {
   const { DaggerEngine, daggerCliAvailable, daggerSessionAvailable } = await import("./dagger/dagger-engine.ts");
   if (choice === "dagger") {
     if (!daggerSessionAvailable() && !daggerCliAvailable()) {
@@ -33,5 +35,5 @@ export async function selectEngine(choice: EngineChoice = "auto"): Promise<Engin
       { cause: error },
     );
   }
-  return new DockerEngine();
+  return new DockerEngine(options.registry !== undefined ? { registry: options.registry } : {});
 }

@@ -21,9 +21,20 @@ export const ACCEPT_MANIFESTS = [
   MEDIA_TYPES.dockerManifest,
 ].join(", ");
 
-/** Why a {@link RegistryError} was raised. */
+/** OCI media types of what a manifest points to. */
+export const OCI_MEDIA_TYPES = {
+  /** OCI image config. */
+  config: "application/vnd.oci.image.config.v1+json",
+  /** Uncompressed layer. */
+  layer: "application/vnd.oci.image.layer.v1.tar",
+  /** Gzip-compressed layer. */
+  layerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+} as const;
 
-/** A content descriptor: what a manifest or index points to. */
+/**
+ * A content descriptor: what a manifest or index points to. Fields this toolkit does not know
+ * (`data`, `artifactType`, …) are kept as they were.
+ */
 export interface Descriptor {
   readonly mediaType: string;
   readonly digest: string;
@@ -32,6 +43,7 @@ export interface Descriptor {
   readonly platform?: ImagePlatform;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly urls?: readonly string[];
+  readonly [field: string]: unknown;
 }
 
 /** The platform of an image, as an index entry or an image config states it. */
@@ -41,29 +53,60 @@ export interface ImagePlatform {
   readonly variant?: string;
 }
 
-/** A single-platform image manifest (OCI or Docker schema 2). */
+/** A single-platform image manifest (OCI or Docker schema 2); unknown fields are kept as they were. */
 export interface ImageManifest {
   readonly schemaVersion: 2;
   readonly mediaType?: string;
   readonly config: Descriptor;
   readonly layers: readonly Descriptor[];
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly [field: string]: unknown;
 }
 
-/** A multi-platform index (OCI image index or Docker manifest list). */
+/** A multi-platform index (OCI image index or Docker manifest list); unknown fields are kept as they were. */
 export interface ImageIndex {
   readonly schemaVersion: 2;
   readonly mediaType?: string;
   readonly manifests: readonly Descriptor[];
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly [field: string]: unknown;
 }
 
-/** The parts of an image config blob the client reads; other fields are kept as sent. */
-export interface ImageConfig {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
+/** One entry of an image config's `history`. */
+export interface HistoryEntry {
+  readonly created?: string;
+  readonly created_by?: string;
+  readonly comment?: string;
+  readonly author?: string;
+  readonly empty_layer?: boolean;
   readonly [field: string]: unknown;
+}
+
+/** The runtime part of an image config (`config`), Docker's capitalised names. */
+export interface RuntimeConfig {
+  Env?: string[] | null;
+  Labels?: Record<string, string> | null;
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * An image config blob (OCI image config / Docker image config v1), read loosely: fields this
+ * toolkit does not know are kept as they were, so a rewritten config differs from the original only
+ * where it was meant to.
+ */
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created?: string;
+  config?: RuntimeConfig;
+  rootfs: { type: string; diff_ids: string[] };
+  history?: HistoryEntry[];
+  [field: string]: unknown;
 }
 
 interface FetchedManifestBase {

@@ -13,285 +13,128 @@
  * Every failure is a {@link RegistryError} (code `REGISTRY_ERROR`) naming the registry and URL, the
  * operation, the HTTP status and the registry's own error message, and what was expected.
  */
-import { TAG_PATTERN, type Platform } from "@airbyte-ci/base-images";
-import { formatZodIssues } from "@airbyte-ci/base-images";
-import { ACCEPT_MANIFESTS, type FetchedManifest, type ImageConfig, type ImagePlatform, type IndexEntry, type PutIndexOptions } from "./oci-types.ts";
-import { assertWellFormedDigest, computeDigest, formatImagePlatform, indexRefusal, isWellFormedDigest, platformMatches } from "./platforms.ts";
-import { manifestKey, parseReference, parseRepository, tagKey, type ParsedReference } from "./references.ts";
-import { RegistryError } from "./registry-error.ts";
-import { imageConfigSchema, parseManifest } from "./schemas.ts";
-import { RegistryTransport, registryApiBase, scopeFor, stripParams, type RegistryClientOptions } from "./transport.ts";
-import { blobExists, checkPushAccess, copyManifest, mountBlob, putIndex, putManifest, uploadBlob } from "./write.ts";
+import type { Platform } from "@airbyte-ci/base-images";
+import type { FetchedManifest, ImageConfig, ImagePlatform, IndexEntry, PutIndexOptions } from "./oci-types.ts";
+import { RegistryReader, type ReadOptions } from "./read.ts";
+import type { ParsedReference } from "./references.ts";
+import { RegistrySession } from "./session.ts";
+import type { RegistryClientOptions, RegistryTransport } from "./transport.ts";
+import { RegistryWriter } from "./write.ts";
 
 export { MEDIA_TYPES, type FetchedManifest, type IndexEntry } from "./oci-types.ts";
 export { RegistryError } from "./registry-error.ts";
 export type { RegistryClientOptions } from "./transport.ts";
+export type { ReadOptions } from "./read.ts";
 
 /**
- * A client of the OCI distribution API. One instance is one run: it caches resolved tag digests
+ * A client of the OCI distribution API: one {@link RegistrySession} (transport, tokens, tag memory,
+ * caches) with a reader and a writer on it. One instance is one run: it caches resolved tag digests
  * (until it changes them itself), manifests and configs by digest (immutable), and bearer tokens per
  * registry and scope (until they expire).
  */
 export class RegistryClient {
+  private readonly session: RegistrySession;
+  private readonly reader: RegistryReader;
+  private readonly writer: RegistryWriter;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.session = new RegistrySession(options);
+    this.reader = new RegistryReader(this.session);
+    this.writer = new RegistryWriter(this.session, this.reader);
+  }
+
   /**
    * HTTP and authentication; shared by the read and write operations.
    * @internal
    */
-  readonly transport: RegistryTransport;
-  /** `registry/repository:tag` → digest. */
-  private readonly tagDigests = new Map<string, string>();
-  /** `registry/repository@digest` → manifest. */
-  private readonly manifests = new Map<string, FetchedManifest>();
-  /** `registry/repository@digest` → config. */
-  private readonly configs = new Map<string, ImageConfig>();
-
-  constructor(options: RegistryClientOptions = {}) {
-    this.transport = new RegistryTransport(options);
+  get transport(): RegistryTransport {
+    return this.session.transport;
   }
 
+  // Reads (registry/read.ts)
 
   /**
    * The digest `reference` points to, as the registry reports it (`Docker-Content-Digest`). For a tag,
    * that is the digest of whatever the registry serves for our Accept list (an index for a
-   * multi-platform tag). Asks with HEAD; falls back to GET (and then verifies the body's hash) when
-   * HEAD carries no digest or fails. A digest reference is checked to exist and returned.
+   * multi-platform tag). Asks with HEAD; falls back to GET when HEAD carries no digest or fails.
+   * `{ cached: false }` asks the registry even when this client knows the answer (e.g. what a tag
+   * is after this client pushed it).
    */
-  async resolveDigest(reference: string): Promise<string> {
-    const ref = parseReference(reference, "resolve a digest");
-    const cached = this.cachedDigest(ref);
-    if (cached !== undefined) return cached;
-    const target = ref.digest ?? (ref.tag as string);
-    const url = `${registryApiBase(ref.registry)}/v2/${ref.repository}/manifests/${target}`;
-    const res = await this.transport.send({
-      operation: `resolve the digest of ${reference}`,
-      expected: "a manifest or index for this reference",
-      registry: ref.registry,
-      method: "HEAD",
-      url,
-      scopes: [scopeFor(ref.repository, "pull")],
-      accept: ACCEPT_MANIFESTS,
-      ok: [200, 400, 403, 404, 405, 500, 501, 502, 503],
-    });
-    const header = res.headers.get("docker-content-digest");
-    if (res.status === 200 && header !== null && isWellFormedDigest(header)) {
-      if (ref.digest !== undefined && header !== ref.digest) {
-        throw new RegistryError(
-          "DIGEST_MISMATCH",
-          `Registry ${ref.registry}: resolving ${reference}: HEAD ${url} reported Docker-Content-Digest ${header}: expected the digest asked for, ${ref.digest}`,
-          { registry: ref.registry, url, status: res.status },
-        );
-      }
-      if (ref.tag !== undefined && ref.digest === undefined) this.tagDigests.set(tagKey(ref), header);
-      return header;
-    }
-    // No usable HEAD answer: GET the manifest, which verifies the body and raises a detailed error.
-    return (await this.getManifest(reference)).digest;
+  resolveDigest(reference: string, options: ReadOptions = {}): Promise<string> {
+    return this.reader.resolveDigest(reference, options);
   }
 
-  /**
-   * The manifest or index `reference` names, parsed, with its media type and verified digest. By
-   * digest: served from the per-run cache when already fetched. A reference with both tag and digest
-   * is fetched by digest (the tag is informative).
-   */
-  async getManifest(reference: string): Promise<FetchedManifest> {
-    const ref = parseReference(reference, "get a manifest");
-    const cachedDigest = this.cachedDigest(ref);
-    if (cachedDigest !== undefined) {
-      const cached = this.manifests.get(manifestKey(ref.registry, ref.repository, cachedDigest));
-      if (cached !== undefined) return cached;
-    }
-    const target = ref.digest ?? (ref.tag as string);
-    const url = `${registryApiBase(ref.registry)}/v2/${ref.repository}/manifests/${target}`;
-    const res = await this.transport.send({
-      operation: `get the manifest of ${reference}`,
-      expected: "a manifest or index for this reference",
-      registry: ref.registry,
-      method: "GET",
-      url,
-      scopes: [scopeFor(ref.repository, "pull")],
-      accept: ACCEPT_MANIFESTS,
-      ok: [200],
-    });
-    const bytes = await this.transport.readBytes(res, { operation: `get the manifest of ${reference}`, registry: ref.registry, url });
-    const announced = res.headers.get("docker-content-digest");
-    const expectedDigest = ref.digest ?? (announced !== null && isWellFormedDigest(announced) ? announced : undefined);
-    const computed = computeDigest(bytes, expectedDigest ?? "sha256:");
-    if (ref.digest !== undefined && computed !== ref.digest) {
-      throw new RegistryError(
-        "DIGEST_MISMATCH",
-        `Registry ${ref.registry}: GET ${url} returned a manifest hashing to ${computed}: expected ${ref.digest}, the digest asked for`,
-        { registry: ref.registry, url, status: res.status },
-      );
-    }
-    if (announced !== null && isWellFormedDigest(announced) && computeDigest(bytes, announced) !== announced) {
-      throw new RegistryError(
-        "DIGEST_MISMATCH",
-        `Registry ${ref.registry}: GET ${url} announced Docker-Content-Digest ${announced} but the body hashes to ${computeDigest(bytes, announced)}: expected them equal`,
-        { registry: ref.registry, url, status: res.status },
-      );
-    }
-    const fetched = parseManifest(bytes, stripParams(res.headers.get("content-type")), {
-      registry: ref.registry,
-      repository: ref.repository,
-      digest: computed,
-      url,
-    });
-    this.manifests.set(manifestKey(ref.registry, ref.repository, computed), fetched);
-    if (ref.digest === undefined && ref.tag !== undefined) this.tagDigests.set(tagKey(ref), computed);
-    return fetched;
+  /** The manifest or index `reference` names, parsed, with its media type and verified digest; cached by digest. */
+  getManifest(reference: string): Promise<FetchedManifest> {
+    return this.reader.getManifest(reference);
   }
 
   /** True when `tag` exists in `repository`; false on 404. Other failures raise. */
-  async tagExists(repository: string, tag: string): Promise<boolean> {
-    const repo = parseRepository(repository, "check a tag");
-    const ref: ParsedReference = { ...repo, tag };
-    if (!TAG_PATTERN.test(tag)) {
-      throw new RegistryError("INVALID_REFERENCE", `check tag '${tag}' of ${repository}: malformed tag: expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
-    }
-    if (this.tagDigests.has(tagKey(ref))) return true;
-    const url = `${registryApiBase(repo.registry)}/v2/${repo.repository}/manifests/${tag}`;
-    const res = await this.transport.send({
-      operation: `check whether tag ${tag} exists in ${repository}`,
-      expected: "200 (exists) or 404 (does not)",
-      registry: repo.registry,
-      method: "HEAD",
-      url,
-      scopes: [scopeFor(repo.repository, "pull")],
-      accept: ACCEPT_MANIFESTS,
-      ok: [200, 404],
-    });
-    if (res.status === 404) return false;
-    const header = res.headers.get("docker-content-digest");
-    if (header !== null && isWellFormedDigest(header)) this.tagDigests.set(tagKey(ref), header);
-    return true;
+  tagExists(repository: string, tag: string): Promise<boolean> {
+    return this.reader.tagExists(repository, tag);
   }
 
   /** The bytes of a blob, verified against `digest`. Holds the blob in memory: meant for configs and small layers. */
-  async getBlob(repository: string, digest: string): Promise<Uint8Array> {
-    const repo = parseRepository(repository, "get a blob");
-    assertWellFormedDigest(digest, `get blob of ${repository}`);
-    const url = `${registryApiBase(repo.registry)}/v2/${repo.repository}/blobs/${digest}`;
-    const operation = `get blob ${digest} of ${repository}`;
-    const res = await this.transport.send({
-      operation,
-      expected: `the blob to exist in repository '${repo.repository}'`,
-      registry: repo.registry,
-      method: "GET",
-      url,
-      scopes: [scopeFor(repo.repository, "pull")],
-      ok: [200],
-      blob: true,
-    });
-    const bytes = await this.transport.readBytes(res, { operation, registry: repo.registry, url, blob: true });
-    const computed = computeDigest(bytes, digest);
-    if (computed !== digest) {
-      throw new RegistryError(
-        "DIGEST_MISMATCH",
-        `Registry ${repo.registry}: GET ${url} returned a blob hashing to ${computed}: expected ${digest}`,
-        { registry: repo.registry, url, status: res.status },
-      );
-    }
-    return bytes;
+  getBlob(repository: string, digest: string): Promise<Uint8Array> {
+    return this.reader.getBlob(repository, digest);
   }
 
   /** The image config blob `digest` (a manifest's `config.digest`) of `repository`, parsed; cached per run. */
-  async getConfig(repository: string, digest: string): Promise<ImageConfig> {
-    const repo = parseRepository(repository, "get a config");
-    const key = manifestKey(repo.registry, repo.repository, digest);
-    const cached = this.configs.get(key);
-    if (cached !== undefined) return cached;
-    const bytes = await this.getBlob(repository, digest);
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.from(bytes).toString("utf8"));
-    } catch (error) {
-      throw new RegistryError("INVALID_MANIFEST", `Registry ${repo.registry}: config blob ${digest} of ${repository} is not JSON: ${(error as Error).message}: expected an image config`, {
-        registry: repo.registry,
-        cause: error,
-      });
-    }
-    const parsed = imageConfigSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new RegistryError(
-        "INVALID_MANIFEST",
-        `Registry ${repo.registry}: config blob ${digest} of ${repository} is not an image config (${formatZodIssues(parsed.error, "config").join("; ")}): expected JSON with "os" and "architecture"`,
-        { registry: repo.registry },
-      );
-    }
-    const config = parsed.data as ImageConfig;
-    this.configs.set(key, config);
-    return config;
+  getConfig(repository: string, digest: string): Promise<ImageConfig> {
+    return this.reader.getConfig(repository, digest);
   }
 
-
   /**
-   * Checks that `reference` is pinned by digest and is the single-platform manifest of `platform`.
-   * Refuses a tag-only reference, an index (naming the platforms it holds and, when present, the
-   * digest to pin for `platform`), and a manifest of another platform. Returns the digest and the
-   * platform read from the image config.
+   * Checks that `reference` is pinned by digest and is the single-platform manifest of `platform`;
+   * returns the digest and the platform read from the image config.
    */
-  async assertPlatform(reference: string, platform: Platform): Promise<{ digest: string; platform: ImagePlatform }> {
-    const ref = parseReference(reference, `check the platform (${platform})`);
-    if (ref.digest === undefined) {
-      throw new RegistryError(
-        "NOT_PINNED",
-        `${reference} is a tag-only reference: a tag can point to another image tomorrow: expected <registry>/<repository>:<tag>@sha256:<digest of the ${platform} manifest>`,
-        { registry: ref.registry },
-      );
-    }
-    const fetched = await this.getManifest(reference);
-    if (fetched.kind === "index") throw indexRefusal(reference, fetched, platform);
-    const actual = await this.configPlatform(fetched);
-    if (!platformMatches(actual, platform)) {
-      throw new RegistryError(
-        "PLATFORM_MISMATCH",
-        `${reference} is the manifest of a ${formatImagePlatform(actual)} image (per its config ${fetched.manifest.config.digest}), not ${platform}: expected the digest of the ${platform} manifest`,
-        { registry: ref.registry },
-      );
-    }
-    return { digest: fetched.digest, platform: actual };
+  assertPlatform(reference: string, platform: Platform): Promise<{ digest: string; platform: ImagePlatform }> {
+    return this.reader.assertPlatform(reference, platform);
   }
 
   /**
-   * Deletes manifest `digest` from `repository` (every tag pointing to it goes too). Registries refuse
-   * deletion by tag, hence the digest. The registry must allow deletes.
+   * The platform an image manifest's config states.
+   * @internal
+   */
+  configPlatform(fetched: FetchedManifest & { kind: "manifest" }): Promise<ImagePlatform> {
+    return this.reader.configPlatform(fetched);
+  }
 
-  // ---------------------------------------------------------------------------------------------
   // Writes (registry/write.ts)
 
   /** Checks that `repository` is reachable and accepts pushes with the credentials at hand; nothing is written. */
   checkPushAccess(repository: string): Promise<void> {
-    return checkPushAccess(this, repository);
+    return this.writer.checkPushAccess(repository);
   }
 
   /** True when blob `digest` exists in `repository`. */
   blobExists(repository: string, digest: string): Promise<boolean> {
-    return blobExists(this, repository, digest);
+    return this.writer.blobExists(repository, digest);
   }
 
   /** Mounts blob `digest` from `fromRepository` into `repository` on the same registry; false when the registry declined. */
   mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean> {
-    return mountBlob(this, repository, digest, fromRepository);
+    return this.writer.mountBlob(repository, digest, fromRepository);
   }
 
   /** Uploads `data` as a blob of `repository` (monolithic upload) unless already there; returns its sha256 digest. */
   uploadBlob(repository: string, data: Uint8Array): Promise<string> {
-    return uploadBlob(this, repository, data);
+    return this.writer.uploadBlob(repository, data);
   }
 
   /** Pushes a manifest or index under a tag or its digest; returns its digest. */
   putManifest(repository: string, tagOrDigest: string, body: Uint8Array | string | object, mediaType: string): Promise<string> {
-    return putManifest(this, repository, tagOrDigest, body, mediaType);
+    return this.writer.putManifest(repository, tagOrDigest, body, mediaType);
   }
 
   /** Assembles an index from per-platform manifests already in `repository` and pushes it under `tag`; returns its digest. */
   putIndex(repository: string, tag: string, manifests: readonly IndexEntry[], options: PutIndexOptions = {}): Promise<string> {
-    return putIndex(this, repository, tag, manifests, options);
+    return this.writer.putIndex(repository, tag, manifests, options);
   }
 
   /** Copies the manifest (or index and all its manifests) `source` into `targetRepository`, blobs included; returns the digest. */
   copyManifest(source: string, targetRepository: string, tag?: string): Promise<string> {
-    return copyManifest(this, source, targetRepository, tag);
+    return this.writer.copyManifest(source, targetRepository, tag);
   }
 
   /**
@@ -299,25 +142,6 @@ export class RegistryClient {
    * @internal
    */
   rememberTag(ref: ParsedReference, digest: string): void {
-    this.tagDigests.set(tagKey(ref), digest);
+    this.session.rememberTag(ref, digest);
   }
-
-  /**
-   * The platform an image manifest's config states.
-   * @internal
-   */
-  async configPlatform(fetched: FetchedManifest & { kind: "manifest" }): Promise<ImagePlatform> {
-    const config = await this.getConfig(`${fetched.registry}/${fetched.repository}`, fetched.manifest.config.digest);
-    return {
-      os: config.os,
-      architecture: config.architecture,
-      ...(typeof config.variant === "string" && config.variant !== "" ? { variant: config.variant } : {}),
-    };
-  }
-
-  private cachedDigest(ref: ParsedReference): string | undefined {
-    if (ref.digest !== undefined) return this.manifests.has(manifestKey(ref.registry, ref.repository, ref.digest)) ? ref.digest : undefined;
-    return this.tagDigests.get(tagKey(ref));
-  }
-
 }

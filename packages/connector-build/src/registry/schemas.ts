@@ -22,7 +22,12 @@ const imageIndexSchema = z.looseObject({
   mediaType: z.string().optional(),
   manifests: z.array(descriptorSchema),
 });
-export const imageConfigSchema = z.looseObject({ os: z.string(), architecture: z.string(), variant: z.string().optional() });
+export const imageConfigSchema = z.looseObject({
+  os: z.string(),
+  architecture: z.string(),
+  variant: z.string().optional(),
+  rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(z.string()) }),
+});
 export const tagListSchema = z.looseObject({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() });
 export const tokenResponseSchema = z.looseObject({
   token: z.string().optional(),

@@ -1,56 +1,29 @@
 /**
- * Image configs and manifests as the registry stores them (OCI image config / Docker image config
- * v1), read loosely: fields this toolkit does not know are kept as they were, so a rewritten config
- * differs from the original only where it was meant to.
+ * Reading and writing image configs and manifests as the registry stores them; the types
+ * ({@link ImageConfig}, `ImageManifest`, `Descriptor`) are the OCI ones of `registry/oci-types.ts`.
  */
 import { ConnectorBuildError } from "../errors.ts";
+import type { ImageConfig } from "../registry/oci-types.ts";
 
-/** One entry of an image config's `history`. */
-export interface HistoryEntry {
-  readonly created?: string;
-  readonly created_by?: string;
-  readonly comment?: string;
-  readonly author?: string;
-  readonly empty_layer?: boolean;
-  readonly [field: string]: unknown;
-}
-
-/** The runtime part of an image config (`config`), Docker's capitalised names. */
-export interface RuntimeConfig {
-  Env?: string[] | null;
-  Labels?: Record<string, string> | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  [field: string]: unknown;
-}
-
-/** A whole image config blob. */
-export interface RawImageConfig {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  config?: RuntimeConfig;
-  rootfs: { type: string; diff_ids: string[] };
-  history?: HistoryEntry[];
-  [field: string]: unknown;
-}
+/**
+ * The image config type of `registry/oci-types.ts` under its former name here.
+ * @deprecated use `ImageConfig` from `registry/oci-types.ts`; kept while `reproducible.ts` still imports it.
+ */
+export type RawImageConfig = ImageConfig;
 
 /** Parses a config blob; `where` names it in errors. */
-export function parseImageConfig(bytes: Uint8Array, where: string): RawImageConfig {
+export function parseImageConfig(bytes: Uint8Array, where: string): ImageConfig {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch (error) {
     throw new ConnectorBuildError("REGISTRY_ERROR", `${where}: the image config is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  const c = json as Partial<RawImageConfig> | null;
+  const c = json as Partial<ImageConfig> | null;
   if (c === null || typeof c !== "object" || typeof c.os !== "string" || typeof c.architecture !== "string" || !Array.isArray(c.rootfs?.diff_ids)) {
     throw new ConnectorBuildError("REGISTRY_ERROR", `${where}: not an image config: expected JSON with os, architecture and rootfs.diff_ids`);
   }
-  return c as RawImageConfig;
+  return c as ImageConfig;
 }
 
 /** `["A=1", "B=2"]` → `Map { A → 1, B → 2 }`, in order; a name without `=` has an empty value. */

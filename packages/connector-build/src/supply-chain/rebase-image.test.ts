@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type RawImageConfig } from "./image-config.ts";
 import { baseMismatch, rebaseEnv, rebaseLabels, rebasePlatformImage, type PlatformImage } from "./rebase-image.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY } from "../connector/published-base.ts";
 import { computeDigest } from "../registry/platforms.ts";
-import { MEDIA_TYPES } from "../registry/oci-types.ts";
+import { MEDIA_TYPES, type ImageConfig } from "../registry/oci-types.ts";
 
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
@@ -17,7 +16,7 @@ function image(options: {
   history: Array<[string, boolean?]>;
   env?: string[];
   labels?: Record<string, string>;
-  extra?: Partial<RawImageConfig["config"]>;
+  extra?: Partial<ImageConfig["config"]>;
   mediaType?: string;
   layerType?: string;
 }): PlatformImage {

@@ -14,33 +14,16 @@
  *   when present) name the new base.
  */
 import { ConnectorBuildError } from "../errors.ts";
-import { envMap, jsonBytes, layerMediaTypeFor, type RawImageConfig, type RuntimeConfig } from "./image-config.ts";
+import { envMap, jsonBytes, layerMediaTypeFor } from "./image-config.ts";
+import type { Descriptor, ImageConfig, ImageManifest, RuntimeConfig } from "../registry/oci-types.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY } from "../connector/published-base.ts";
 import { computeDigest } from "../registry/platforms.ts";
-
-/** A descriptor as a manifest lists it. */
-export interface LayerDescriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly [field: string]: unknown;
-}
-
-/** A single-platform manifest document, as pushed. */
-export interface ManifestDocument {
-  readonly schemaVersion: 2;
-  readonly mediaType?: string;
-  readonly config: LayerDescriptor;
-  readonly layers: readonly LayerDescriptor[];
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly [field: string]: unknown;
-}
 
 /** One platform's image: its manifest (with the media type it is served as) and config. */
 export interface PlatformImage {
   readonly mediaType: string;
-  readonly manifest: ManifestDocument;
-  readonly config: RawImageConfig;
+  readonly manifest: ImageManifest;
+  readonly config: ImageConfig;
 }
 
 /** What the rebased image should say about its base. */
@@ -53,16 +36,16 @@ export interface BaseReference {
 
 /** The result of {@link rebasePlatformImage}. */
 export interface RebasedPlatformImage {
-  readonly manifest: ManifestDocument;
+  readonly manifest: ImageManifest;
   readonly manifestBytes: Uint8Array;
   readonly manifestDigest: string;
-  readonly config: RawImageConfig;
+  readonly config: ImageConfig;
   readonly configBytes: Uint8Array;
   readonly configDigest: string;
   /** Layers of the new base at the start of the image. */
-  readonly baseLayers: readonly LayerDescriptor[];
+  readonly baseLayers: readonly Descriptor[];
   /** The connector's own layers, unchanged. */
-  readonly connectorLayers: readonly LayerDescriptor[];
+  readonly connectorLayers: readonly Descriptor[];
 }
 
 /** Why an image is not on a base, or `undefined` when its layers, diff ids and history start with the base's. */
@@ -171,7 +154,7 @@ export function rebasePlatformImage(image: PlatformImage, oldBase: PlatformImage
   }
   const oldLayerCount = oldBase.manifest.layers.length;
   const oldHistoryCount = (oldBase.config.history ?? []).length;
-  const config: RawImageConfig = {
+  const config: ImageConfig = {
     ...image.config,
     config: rebaseRuntime(image.config.config, oldBase.config.config, newBase.config.config, base),
     rootfs: { ...image.config.rootfs, diff_ids: [...newBase.config.rootfs.diff_ids, ...image.config.rootfs.diff_ids.slice(oldLayerCount)] },
@@ -184,7 +167,7 @@ export function rebasePlatformImage(image: PlatformImage, oldBase: PlatformImage
   const baseLayers = newBase.manifest.layers.map((layer) => ({ ...layer, mediaType: layerMediaTypeFor(layer.mediaType, image.mediaType, where) }));
   const connectorLayers = image.manifest.layers.slice(oldLayerCount);
   const annotations = image.manifest.annotations;
-  const manifest: ManifestDocument = {
+  const manifest: ImageManifest = {
     ...image.manifest,
     config: { ...image.manifest.config, digest: configDigest, size: configBytes.byteLength },
     layers: [...baseLayers, ...connectorLayers],

@@ -17,12 +17,13 @@ import type { Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { MEDIA_TYPES, RegistryClient, type FetchedManifest } from "../registry/registry-client.ts";
 import { runSanityChecks, type SanityCheckResult } from "../base-image/sanity-checks.ts";
-import { jsonBytes, parseImageConfig} from "./image-config.ts";
+import { jsonBytes, parseImageConfig } from "./image-config.ts";
 import { readImageContents, type ImageContents } from "./image-contents.ts";
 import { publishSboms, type PublishedSbom } from "./sbom-output.ts";
-import { baseMismatch, rebaseAnnotations, rebasePlatformImage, type BaseReference, type ManifestDocument, type PlatformImage, type RebasedPlatformImage } from "./rebase-image.ts";
+import { baseMismatch, rebaseAnnotations, rebasePlatformImage, type BaseReference, type PlatformImage, type RebasedPlatformImage } from "./rebase-image.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY } from "../connector/published-base.ts";
 import { computeDigest, platformMatches } from "../registry/platforms.ts";
+import type { ImageManifest } from "../registry/oci-types.ts";
 import { createLimiter } from "../shared/pool.ts";
 
 /** Options of {@link rebaseImages}. */
@@ -104,7 +105,7 @@ interface PlannedImage {
 async function readPlatformImage(client: RegistryClient, repo: string, digest: string): Promise<{ fetched: FetchedManifest & { kind: "manifest" }; image: PlatformImage }> {
   const fetched = await client.getManifest(`${repo}@${digest}`);
   if (fetched.kind !== "manifest") throw new ConnectorBuildError("REBASE_REFUSED", `${repo}@${digest} is an index nested in an index: expected per-platform manifests`);
-  const manifest = JSON.parse(Buffer.from(fetched.bytes).toString("utf8")) as ManifestDocument;
+  const manifest = JSON.parse(Buffer.from(fetched.bytes).toString("utf8")) as ImageManifest;
   const config = parseImageConfig(await client.getBlob(repo, fetched.manifest.config.digest), `${repo}@${digest}`);
   return { fetched, image: { mediaType: fetched.mediaType, manifest, config } };
 }
@@ -377,8 +378,8 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       log(`publishing ${source.repo}:${source.tag}`);
       digest = await client.putManifest(source.repo, source.tag, rebased.result.manifestBytes, rebased.mediaType);
     }
-    // What the registry says the tag now is (a fresh client: this one remembers what it pushed).
-    const reported = await new RegistryClient().resolveDigest(`${source.repo}:${source.tag}`);
+    // What the registry says the tag now is (not what this client remembers pushing).
+    const reported = await client.resolveDigest(`${source.repo}:${source.tag}`, { cached: false });
     if (reported !== digest) {
       throw new ConnectorBuildError("PUBLISH_FAILED", `rebase ${reference}: pushed ${source.repo}:${source.tag} as ${digest} but the registry reports ${reported}`);
     }

@@ -12,13 +12,13 @@ import { ImageRecipe, platformArchitecture, splitImageReference, type Platform }
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { RegistryClient, type FetchedManifest } from "../registry/registry-client.ts";
-import { runProcess } from "../shared/process.ts";
 import { jsonBytes } from "./image-config.ts";
 import { readImageContents, type ImageContents } from "./image-contents.ts";
 import { CYCLONEDX_MEDIA_TYPE, imageSbom, indexSbom, serializeSbom, type SbomBaseImage } from "./sbom.ts";
 import { BASE_DIGEST_KEY, BASE_NAME_KEY } from "../connector/published-base.ts";
 import { platformMatches } from "../registry/platforms.ts";
 import { MEDIA_TYPES } from "../registry/oci-types.ts";
+import { readLayoutTarballIndex } from "../registry/oci-layout.ts";
 
 const EMPTY_CONFIG = { mediaType: "application/vnd.oci.empty.v1+json", bytes: new TextEncoder().encode("{}") };
 
@@ -134,9 +134,8 @@ export async function publishSboms(
 
 /** Manifest digests per platform of an OCI layout tarball written by the engines' `exportOci`. */
 async function ociTarDigests(file: string): Promise<Partial<Record<Platform, string>>> {
-  const run = await runProcess("tar", ["-xOf", file, "./index.json"]);
-  if (run.exitCode !== 0) return {};
-  const index = JSON.parse(run.stdout) as { manifests?: Array<{ digest: string; platform?: { os: string; architecture: string } }> };
+  const index = await readLayoutTarballIndex(file);
+  if (index === undefined) return {};
   const digests: Partial<Record<Platform, string>> = {};
   for (const m of index.manifests ?? []) if (m.platform) digests[`${m.platform.os}/${m.platform.architecture}` as Platform] = m.digest;
   return digests;

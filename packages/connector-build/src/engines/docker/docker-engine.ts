@@ -1,9 +1,12 @@
-import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
+import { OciLayout, unpackTarball } from "../../registry/oci-layout.ts";
+import type { RegistryClient } from "../../registry/registry-client.ts";
+import { MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor, type ImageManifest } from "../../registry/oci-types.ts";
 import { runProcess } from "../../shared/process.ts";
 import { registerCleanup } from "../../shared/cleanup.ts";
 import type { ChildProcess } from "node:child_process";
@@ -114,9 +117,16 @@ function describeOperation(recipe: ImageRecipe, index: number): string {
 export class DockerEngine implements Engine {
   readonly name = "docker" as const;
   private readonly workRoot: string;
+  private readonly registry: RegistryClient | undefined;
 
-  constructor(options: { workDir?: string } = {}) {
+  /**
+   * `workDir`: where build and export work files go (default: the system temp dir). `registry`: the
+   * client a publish pushes through and reads back from (default: a new client, credentials from the
+   * environment or the Docker config).
+   */
+  constructor(options: { workDir?: string; registry?: RegistryClient } = {}) {
     this.workRoot = options.workDir ?? tmpdir();
+    this.registry = options.registry;
   }
 
   async build(request: BuildRequest): Promise<BuiltImage> {
@@ -295,7 +305,7 @@ export class DockerEngine implements Engine {
   }
 
   async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
-    return publishImages(images, reference, undefined, options);
+    return publishImages(images, reference, this.registry, options);
   }
 
   async close(): Promise<void> {}
@@ -329,16 +339,6 @@ export async function inspectDockerImage(ref: string): Promise<ImageConfig> {
   };
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolvePromise(`sha256:${hash.digest("hex")}`));
-  });
-}
-
 /**
  * Writes images as one OCI image layout tarball (index.json with one manifest per platform),
  * converted from `docker save` output so no registry or network is needed. Written to a temporary
@@ -347,54 +347,33 @@ function sha256File(path: string): Promise<string> {
 export async function exportOciLayout(images: readonly BuiltImage[], file: string, workRoot = tmpdir()): Promise<void> {
   const work = mkdtempSync(join(workRoot, "airbyte-ci-oci-"));
   try {
-    const layout = join(work, "layout");
-    const blobs = join(layout, "blobs", "sha256");
-    mkdirSync(blobs, { recursive: true });
-    const addBlob = async (path: string) => {
-      const digest = await sha256File(path);
-      const target = join(blobs, digest.slice(7));
-      if (!existsSync(target)) cpSync(path, target);
-      return { digest, size: statSync(path).size };
-    };
-    const manifests: unknown[] = [];
+    const layout = OciLayout.create(join(work, "layout"));
+    const manifests: Descriptor[] = [];
     for (const [i, image] of images.entries()) {
       const saved = join(work, `saved-${i}`);
-      mkdirSync(saved);
       const tarFile = join(work, `saved-${i}.tar`);
       const save = await docker(["save", "-o", tarFile, image.ref]);
       if (save.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `docker save ${image.ref} failed: ${lastLines(save.stderr, 5)}`);
-      const untar = await runProcess("tar", ["-xf", tarFile, "-C", saved]);
-      if (untar.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot unpack docker save output: ${lastLines(untar.stderr, 5)}`);
+      await unpackTarball(tarFile, saved, "docker save output");
       const [entry] = JSON.parse(readFileSync(join(saved, "manifest.json"), "utf8")) as Array<{ Config: string; Layers: string[] }>;
       if (!entry) throw new ConnectorBuildError("EXPORT_FAILED", `docker save ${image.ref} produced no manifest`);
-      const config = await addBlob(join(saved, entry.Config));
+      const config = await layout.addBlobFile(join(saved, entry.Config));
       const layers = [];
-      for (const layer of entry.Layers) layers.push(await addBlob(join(saved, layer)));
-      const manifest = JSON.stringify({
+      for (const layer of entry.Layers) layers.push(await layout.addBlobFile(join(saved, layer)));
+      const manifest: ImageManifest = {
         schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-        layers: layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", ...l })),
-      });
-      const manifestPath = join(work, `manifest-${i}.json`);
-      writeFileSync(manifestPath, manifest);
-      const m = await addBlob(manifestPath);
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: OCI_MEDIA_TYPES.config, ...config },
+        layers: layers.map((l) => ({ mediaType: OCI_MEDIA_TYPES.layer, ...l })),
+      };
+      const m = layout.addBlob(new TextEncoder().encode(JSON.stringify(manifest)));
       const [os, architecture] = image.platform.split("/") as [string, string];
-      manifests.push({ mediaType: "application/vnd.oci.image.manifest.v1+json", ...m, platform: { os, architecture } });
+      manifests.push({ mediaType: MEDIA_TYPES.ociManifest, ...m, platform: { os, architecture } });
       rmSync(saved, { recursive: true, force: true });
       rmSync(tarFile, { force: true });
     }
-    writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-    writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
-    const target = resolve(file);
-    const partial = `${target}.${process.pid}.partial`;
-    const tar = await runProcess("tar", ["-cf", partial, "-C", layout, "."]);
-    if (tar.exitCode !== 0) {
-      rmSync(partial, { force: true });
-      throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${lastLines(tar.stderr, 5)}`);
-    }
-    chmodSync(partial, 0o644);
-    renameSync(partial, target);
+    layout.writeIndex(manifests);
+    await layout.pack(file);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
-// Issue #16, classes 2 and 5 (spec): secrets never left on disk or printed, temporary folders and
-// containers removed on success, failure and interruption; a spec that never exits is stopped.
+// Secrets never left on disk or printed, temporary folders and containers removed on success,
+// failure and interruption; a spec that never exits is stopped; --output none.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

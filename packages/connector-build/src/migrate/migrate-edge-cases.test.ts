@@ -1,4 +1,5 @@
-// Issue #13's bullets, one test each (no engine needed).
+// Migration edge cases, one test each (no engine needed): the dry-run patch, builder stages, an
+// unpublished latest base, .dockerignore, requirements.txt with only -e ., a Dockerfile still present.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

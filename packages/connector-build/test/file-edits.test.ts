@@ -1,5 +1,5 @@
-// Issue #16, classes 3, 5 (files) and 8 (symlinked catalog): edits keep file identity and are read
-// back before the rename; only regular files are read, so a FIFO never hangs the tool.
+// File edits and reads: edits keep file identity and are read back before the rename (a symlinked
+// catalog is edited through); only regular files are read, so a FIFO never hangs the tool.
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

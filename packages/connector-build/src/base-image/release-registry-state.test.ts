@@ -1,4 +1,4 @@
-// Issue #16, class 8: a release reports what is in the registry, and records an address that resolves.
+// A release reports what is in the registry (even when interrupted), and records an address that resolves.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
