@@ -55,10 +55,9 @@ function describeSymbol(checker: ts.TypeChecker, exported: ts.Symbol): { kind: s
   return { kind: "const", text: `const ${exported.name}: ${checker.typeToString(type, decl, ts.TypeFormatFlags.NoTruncation)}` };
 }
 
-/** The API report of one package, as Markdown. */
-export function apiReport(pkg: (typeof PACKAGES)[number]): string {
+function entryExports(pkg: (typeof PACKAGES)[number], entryFile = "src/index.ts") {
   const dir = join(REPO_ROOT, "packages", pkg);
-  const entry = join(dir, "src/index.ts");
+  const entry = join(dir, entryFile);
   const config = ts.getParsedCommandLineOfConfigFile(join(dir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error(`cannot read ${dir}/tsconfig.json`);
   const program = ts.createProgram([entry], { ...config.options, noEmit: true });
@@ -66,6 +65,70 @@ export function apiReport(pkg: (typeof PACKAGES)[number]): string {
   const source = program.getSourceFile(entry);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
   if (!moduleSymbol) throw new Error(`cannot read the exports of ${entry}`);
+  return { dir, checker, moduleSymbol };
+}
+
+/**
+ * Named types (interfaces, type aliases, classes, enums) declared in the package's own `src/` that an
+ * export's signature uses (parameters, results, properties, members, type arguments, recursively)
+ * but that the entry does not export: a user could meet them and not name them. Sorted by name,
+ * each with the export that reaches it.
+ */
+export function unexportedPublicTypes(pkg: (typeof PACKAGES)[number]): string[] {
+  const { dir, checker, moduleSymbol } = entryExports(pkg);
+  const own = join(dir, "src") + "/";
+  const resolveAlias = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const exported = new Set(checker.getExportsOfModule(moduleSymbol).map(resolveAlias));
+  const missing = new Map<string, string>();
+  const seen = new Set<ts.Type>();
+  const isOwnNamed = (symbol: ts.Symbol | undefined) =>
+    symbol?.declarations?.some((d) => d.getSourceFile().fileName.startsWith(own) && (ts.isInterfaceDeclaration(d) || ts.isTypeAliasDeclaration(d) || ts.isClassDeclaration(d) || ts.isEnumDeclaration(d))) === true;
+  const visitSignature = (signature: ts.Signature, via: string) => {
+    for (const p of signature.getParameters()) visit(checker.getTypeOfSymbol(p), via);
+    visit(signature.getReturnType(), via);
+  };
+  const visit = (type: ts.Type, via: string): void => {
+    if (seen.has(type)) return;
+    seen.add(type);
+    for (const symbol of [type.aliasSymbol, type.getSymbol()]) {
+      if (symbol && isOwnNamed(symbol) && !exported.has(symbol) && !missing.has(symbol.name)) missing.set(symbol.name, via);
+    }
+    for (const t of type.aliasTypeArguments ?? []) visit(t, via);
+    if (type.isUnionOrIntersection()) for (const t of type.types) visit(t, via);
+    if (type.flags & ts.TypeFlags.Object) {
+      const object = type as ts.ObjectType;
+      if (object.objectFlags & ts.ObjectFlags.Reference) for (const t of checker.getTypeArguments(object as ts.TypeReference)) visit(t, via);
+      const symbol = type.getSymbol();
+      const declaredHere = symbol?.declarations?.some((d) => d.getSourceFile().fileName.startsWith(own)) === true;
+      // Walk the members of the package's own object types (named or literal), not Node's or lib's.
+      if (declaredHere) {
+        for (const property of checker.getPropertiesOfType(type)) {
+          const decl = property.valueDeclaration ?? property.declarations?.[0];
+          if (!decl || ts.getJSDocTags(decl).some((t) => t.tagName.text === "internal")) continue;
+          if (ts.getCombinedModifierFlags(decl as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+          if (property.name.startsWith("#")) continue;
+          visit(checker.getTypeOfSymbolAtLocation(property, decl), `${via}.${property.name}`);
+        }
+        for (const s of [...type.getCallSignatures(), ...type.getConstructSignatures()]) visitSignature(s, via);
+      }
+    }
+  };
+  for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
+    const target = resolveAlias(symbol);
+    const decl = target.declarations?.[0];
+    if (!decl) continue;
+    if (target.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias)) visit(checker.getDeclaredTypeOfSymbol(target), symbol.name);
+    else if (target.flags & ts.SymbolFlags.Class) {
+      visit(checker.getDeclaredTypeOfSymbol(target), symbol.name);
+      for (const s of checker.getTypeOfSymbolAtLocation(target, decl).getConstructSignatures()) visitSignature(s, symbol.name);
+    } else visit(checker.getTypeOfSymbolAtLocation(target, decl), symbol.name);
+  }
+  return [...missing].map(([name, via]) => `${name} (reached from ${via})`).sort();
+}
+
+/** The API report of one package, as Markdown. */
+export function apiReport(pkg: (typeof PACKAGES)[number]): string {
+  const { dir, checker, moduleSymbol } = entryExports(pkg);
   const name = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string }).name;
   const exports = checker.getExportsOfModule(moduleSymbol).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const lines = [

@@ -7,7 +7,8 @@ export function defineLibraryConfig(entry: Record<string, string>, overrides: Op
     format: ["esm"],
     target: "node20",
     platform: "node",
-    dts: true,
+    // Members tagged @internal serve the package's own modules: they are not in the published types.
+    dts: { compilerOptions: { stripInternal: true } },
     sourcemap: true,
     clean: true,
     splitting: false,

@@ -9,7 +9,7 @@
 
 // ---- Errors -----------------------------------------------------------------------------------
 /** Errors: one family (`AirbyteCiError`), one code → exit code table. */
-export { ConnectorBuildError, EXIT, EXIT_CODES, exitCodeFor, type ConnectorBuildErrorCode, type ErrorCode, type ExitCode } from "./errors.ts";
+export { ConnectorBuildError, EXIT_CODES, exitCodeFor, type ConnectorBuildErrorCode, type ErrorCode, type ExitCode } from "./errors.ts";
 
 // ---- Engines ----------------------------------------------------------------------------------
 /** The Engine contract: the only door to containers. */
@@ -32,8 +32,6 @@ export type {
 export { DockerEngine } from "./engines/docker/docker-engine.ts";
 /** `--engine auto|docker|dagger`: opens the Docker or the Dagger engine. */
 export { selectEngine, type EngineChoice } from "./engines/select.ts";
-/** An in-memory engine for fast tests of pipelines. */
-export { FakeEngine, type FakeEngineOptions, type FakeImage, type FakePublication, type FakeRunHandler } from "./engines/fake/fake-engine.ts";
 
 // ---- Catalog and recipes ----------------------------------------------------------------------
 /** `--catalog production|local|<file>`: loads a validated base image catalog. */

@@ -1,0 +1,8 @@
+/**
+ * `@airbyte-ci/connector-build/testing`: test doubles for pipelines built on the library. The
+ * in-memory engine runs recipes without containers: a pipeline's own tests can build, verify and
+ * publish on it in milliseconds, with the same results and errors a real engine gives.
+ *
+ * @packageDocumentation
+ */
+export { FakeEngine, type FakeEngineOptions, type FakeImage, type FakePublication, type FakeRunHandler } from "./engines/fake/fake-engine.ts";
