@@ -11,6 +11,7 @@ import { withCleanupOnInterrupt } from "./signals.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { createFleetProgress } from "../fleet/progress.ts";
 import { selectFleet } from "../fleet/select-connectors.ts";
+import { machineConcurrency } from "../shared/pool.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -31,7 +32,7 @@ export async function buildCommand(
     engine: EngineChoice;
     platform: string;
     output: string;
-    concurrency: string;
+    concurrency?: string;
     json?: boolean;
     catalog?: string;
     secret?: string[];
@@ -53,7 +54,7 @@ export async function buildCommand(
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
-  const concurrency = Number(opts.concurrency);
+  const concurrency = opts.concurrency === undefined ? machineConcurrency() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const specTimeout = Number(opts.specTimeout ?? "120");
   if (!Number.isFinite(specTimeout) || specTimeout <= 0) throw new ConnectorBuildError("USAGE", `--spec-timeout '${opts.specTimeout}': expected a positive number of seconds`);
