@@ -94,3 +94,8 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
+
+// ---- Appended for bench/ (imports through the public entry) and the rebase publishing order ----------
+export { DaggerEngine } from "./engines/dagger/dagger-engine.ts";
+export { PIP_INDEX_SECRETS } from "./connector/pip-index.ts";
+export { machineConcurrency } from "./shared/pool.ts";
