@@ -175,11 +175,10 @@ export async function rebaseImages(references: readonly string[], options: Rebas
   const targetDigest = target.published.address.digest;
   const targetName = `${catalog.repository}:${target.version}`;
 
-  // 1. Read and plan everything: nothing is pushed until every image is understood.
-  const plans: PlannedImage[] = [];
-  const unchanged = new Map<number, RebaseResult>();
-  const tags = new Map<string, string>();
-  for (const [i, reference] of references.entries()) {
+  // 1. Read and plan everything: nothing is pushed until every image is understood. Images are read
+  // `concurrency` at once; the first refusal in the order given is the one reported.
+  const limit = createLimiter(options.concurrency ?? machineConcurrency());
+  const planOne = async (reference: string): Promise<{ unchanged: RebaseResult } | { plan: PlannedImage }> => {
     log(`reading ${reference}`);
     const source = await readSource(client, reference, options.tag);
     const found = (await versionFromLabels(client, catalog, source)) ?? (await versionFromLayers(client, catalog, source));
@@ -196,13 +195,9 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       log(`${reference} is already on base ${target.version}: nothing to push`);
       // Nothing is pushed: the address is the image as given, never one under --tag.
       const address = source.ownTag !== undefined ? `${source.repo}:${source.ownTag}@${source.top.digest}` : `${source.repo}@${source.top.digest}`;
-      unchanged.set(i, { image: reference, from: { version: from.version, digest: fromDigest }, to: { version: target.version, digest: targetDigest }, changed: false, address, digest: source.top.digest, platforms: [] });
-      continue;
+      return { unchanged: { image: reference, from: { version: from.version, digest: fromDigest }, to: { version: target.version, digest: targetDigest }, changed: false, address, digest: source.top.digest, platforms: [] } };
     }
     const address = `${source.repo}:${source.tag}`;
-    const twice = tags.get(address);
-    if (twice !== undefined) throw new ConnectorBuildError("USAGE", `rebase: ${reference} and ${twice} would both be published as ${address}: expected one image per tag`);
-    tags.set(address, reference);
     const tagWas = await currentTagDigest(source.repo, source.tag);
     if (tagWas !== undefined && tagWas !== source.top.digest && options.force !== true) {
       throw new ConnectorBuildError("REBASE_REFUSED", `rebase ${reference}: ${address} holds another image (${tagWas}), not the one rebased (${source.top.digest}): expected an unused tag or the image's own (or --force to replace it)`);
@@ -221,7 +216,24 @@ export async function rebaseImages(references: readonly string[], options: Rebas
       const result = rebasePlatformImage(image, oldBase.image, newBase.image, base, `rebase ${reference} (${platform})`);
       rebased.push({ platform, from: fetched.digest, result, mediaType: fetched.mediaType, baseRepo: newBase.repo });
     }
-    plans.push({ source, from, fromDigest, tagWas, rebased });
+    return { plan: { source, from, fromDigest, tagWas, rebased } };
+  };
+  const settled = await Promise.allSettled(references.map((reference) => limit(() => planOne(reference))));
+  const plans: PlannedImage[] = [];
+  const unchanged = new Map<number, RebaseResult>();
+  const tags = new Map<string, string>();
+  for (const [i, outcome] of settled.entries()) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    if ("unchanged" in outcome.value) {
+      unchanged.set(i, outcome.value.unchanged);
+      continue;
+    }
+    const { plan } = outcome.value;
+    const address = `${plan.source.repo}:${plan.source.tag}`;
+    const twice = tags.get(address);
+    if (twice !== undefined) throw new ConnectorBuildError("USAGE", `rebase: ${plan.source.reference} and ${twice} would both be published as ${address}: expected one image per tag`);
+    tags.set(address, plan.source.reference);
+    plans.push(plan);
   }
 
   // The base's checks are the base's: once per platform, before anything is pushed, or not at all.
@@ -234,7 +246,6 @@ export async function rebaseImages(references: readonly string[], options: Rebas
   const verified = new Map<PlannedImage, RebasedPlatform[]>();
   const failuresByPlan = new Map<PlannedImage, string[]>();
   let anyFailed = false;
-  const limit = createLimiter(options.concurrency ?? machineConcurrency());
   try {
     await Promise.all(plans.map((plan) => limit(async () => {
       const platforms: RebasedPlatform[] = [];
@@ -249,10 +260,15 @@ export async function rebaseImages(references: readonly string[], options: Rebas
         await client.uploadBlob(plan.source.repo, result.configBytes);
         const digest = await client.putManifest(plan.source.repo, result.manifestDigest, result.manifestBytes, mediaType);
         log(`${plan.source.reference} (${platform}): pushed ${plan.source.repo}@${digest}; running spec`);
-        const image = await options.engine.build({ recipe: ImageRecipe.empty().from(`${plan.source.repo}@${digest}`), platform });
-        const spec = await verifySpec(options.engine, image);
+        // Pulled by digest (layers the engine holds are not fetched again); spec and the SBOM's listing run side by side.
+        const { image } = await options.engine.resolveImage(`${plan.source.repo}@${digest}`, { platform });
+        const [spec, listed] = await Promise.all([
+          verifySpec(options.engine, image),
+          options.sbom !== false ? readImageContents(options.engine, image).then((c) => ({ contents: c }), (error: unknown) => ({ error })) : undefined,
+        ]);
         if (!spec.spec) anyFailed = true;
-        const contents = options.sbom !== false && spec.spec && !anyFailed ? await readImageContents(options.engine, image) : undefined;
+        if (listed !== undefined && "error" in listed && spec.spec) throw listed.error;
+        const contents = listed !== undefined && "contents" in listed && spec.spec && !anyFailed ? listed.contents : undefined;
         if (!spec.spec) failures.push(`${plan.source.reference} [${platform}] spec: ${spec.detail}`);
         platforms.push({
           platform,
