@@ -94,7 +94,7 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     expect(base101["linux/amd64"]?.layers.length).toBe((base100["linux/amd64"]?.layers.length ?? 0) + 1);
   });
 
-  it("moves 1.0.0 → 1.0.1 per platform without rebuilding: connector layers byte-identical, spec and sanity checks pass (CLI, --json)", async () => {
+  it("moves 1.0.0 → 1.0.1 per platform without rebuilding: connector layers byte-identical, spec passes, base checks taken from the release (CLI, --json)", async () => {
     const run = await runCli(["rebase", `${connectorRepo}:0.1.0`, "--to", "1.0.1", "--catalog", catalog.path, "--engine", "docker", "--json"]);
     expect(run.stderr).toMatch(/base 1\.0\.0 → 1\.0\.1 \(linux\/amd64, linux\/arm64\)/);
     expect(run.stderr).toMatch(/base 1\.0\.1: its sanity checks passed when it was released .*not run again/);
