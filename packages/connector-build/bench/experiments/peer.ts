@@ -58,7 +58,7 @@ const FLEETS: Record<FleetKind["id"], FleetKind> = {
     label: "copies of examples/source-tickets (pyproject.toml + poetry.lock, airbyte-cdk 3.9.6)",
     write: (parent, name, baseImage) => writePoetryFleetConnector(parent, TICKETS, name, baseImage),
     manifest: "pyproject.toml",
-    dockerfile: (input) => poetryPeerDockerfile({ ...input, packageDir: "source_tickets" }),
+    dockerfile: (input) => poetryPeerDockerfile(input),
     prune: true,
   },
 };

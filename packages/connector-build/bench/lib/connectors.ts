@@ -141,13 +141,17 @@ export function writeDependentFleetConnector(parent: string, exampleDir: string,
 
 /**
  * A poetry fleet connector: a copy of examples/source-tickets (pyproject.toml + poetry.lock with
- * airbyte-cdk) named `name` (project name, dockerRepository, tag 0.1.0), its package dir kept.
+ * airbyte-cdk) renamed to `name` (project name, package dir `name` with `-` → `_` and its imports,
+ * dockerRepository, tag 0.1.0). The lock is unchanged: it locks the dependencies, not the project.
  */
 export function writePoetryFleetConnector(parent: string, exampleDir: string, name: string, baseImage: string): string {
   const dir = join(parent, name);
+  const packageDir = name.replaceAll("-", "_");
   cpSync(exampleDir, dir, { recursive: true });
+  renameSync(join(dir, "source_tickets"), join(dir, packageDir));
   const rewrite = (path: string, fn: (s: string) => string) => writeFileSync(path, fn(readFileSync(path, "utf8")));
-  rewrite(join(dir, "pyproject.toml"), (s) => s.replace(/^name = ".*"$/m, `name = "${name}"`));
+  rewrite(join(dir, "main.py"), (s) => s.replaceAll("source_tickets", packageDir));
+  rewrite(join(dir, "pyproject.toml"), (s) => s.replace(/^name = ".*"$/m, `name = "${name}"`).replaceAll("source_tickets", packageDir));
   rewrite(join(dir, "metadata.yaml"), (s) =>
     setBaseImageInYaml(s, baseImage, `${name}/metadata.yaml`)
       .replace(/dockerRepository: .*/, `dockerRepository: airbyte-bench/${name}`)
