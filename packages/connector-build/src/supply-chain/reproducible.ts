@@ -136,9 +136,14 @@ export async function publishReproducible(
   options.log?.(`reproducible: the engine's image is at ${repo}:${staging}; normalising`);
   const entries: Array<{ mediaType: string; digest: string; size: number; platform: { os: string; architecture: string } }> = [];
   const platformDigests: Partial<Record<Platform, string>> = {};
+  // An engine may report the index digest only (Dagger): the registry then says each platform's manifest.
+  const stagedTop = await client.getManifest(`${repo}@${pushed.digest}`);
+  const stagedDigestOf = (platform: Platform): string | undefined =>
+    pushed.platformDigests[platform] ??
+    (stagedTop.kind === "index" ? stagedTop.manifest.manifests.find((m) => m.platform !== undefined && platformMatches(m.platform, platform))?.digest : images.length === 1 ? stagedTop.digest : undefined);
   for (const image of images) {
-    const stagedDigest = pushed.platformDigests[image.platform];
-    if (stagedDigest === undefined) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: the engine did not report the ${image.platform} manifest of ${repo}:${staging}`);
+    const stagedDigest = stagedDigestOf(image.platform);
+    if (stagedDigest === undefined) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: ${repo}:${staging} (${pushed.digest}) has no ${image.platform} manifest`);
     const staged = await client.getManifest(`${repo}@${stagedDigest}`);
     if (staged.kind !== "manifest") throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: ${repo}@${stagedDigest} is an index: expected the ${image.platform} manifest`);
     const manifest = staged.manifest;
