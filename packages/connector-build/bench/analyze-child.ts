@@ -1,7 +1,7 @@
 // Child process of the analyze benchmark: one fresh process per repetition, so time and peak memory
 // are those of a cold `analyzeRepository` call (module loading done before the clock starts).
 // Prints one JSON line on stdout.
-import { analyzeRepository } from "../src/analyze/analyze.ts";
+import { analyzeRepository } from "@airbyte-ci/connector-build";
 
 const root = process.argv[2];
 if (!root) {

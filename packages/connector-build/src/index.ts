@@ -115,3 +115,8 @@ export { provenanceStatement, type ProvenanceInputs, type ProvenanceStatement } 
 export { verifyImage, type RequiredAttestation, type VerifyCheck, type VerifyImageOptions, type VerifyResult } from "./trust/verify.ts";
 /** Options of a registry read (`RegistryClient.resolveDigest`). */
 export type { ReadOptions } from "./registry/registry-client.ts";
+
+// ---- Appended for bench/ (imports through the public entry) and the rebase publishing order ----------
+export { DaggerEngine } from "./engines/dagger/dagger-engine.ts";
+export { PIP_INDEX_SECRETS } from "./connector/pip-index.ts";
+export { machineConcurrency } from "./shared/pool.ts";

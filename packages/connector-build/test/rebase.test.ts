@@ -95,9 +95,10 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     expect(base101["linux/amd64"]?.layers.length).toBe((base100["linux/amd64"]?.layers.length ?? 0) + 1);
   });
 
-  it("moves 1.0.0 → 1.0.1 per platform without rebuilding: connector layers byte-identical, spec and sanity checks pass (CLI, --json)", async () => {
+  it("moves 1.0.0 → 1.0.1 per platform without rebuilding: connector layers byte-identical, spec passes, base checks taken from the release (CLI, --json)", async () => {
     const run = await runCli(["rebase", `${connectorRepo}:0.1.0`, "--to", "1.0.1", "--catalog", catalog.path, "--engine", "docker", "--json"]);
     expect(run.stderr).toMatch(/base 1\.0\.0 → 1\.0\.1 \(linux\/amd64, linux\/arm64\)/);
+    expect(run.stderr).toMatch(/base 1\.0\.1: its sanity checks passed when it was released .*not run again/);
     expect(run.exitCode).toBe(0);
     const [result] = JSON.parse(run.stdout) as Awaited<ReturnType<typeof rebaseImages>>;
     const tagDigest = await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0`);
@@ -129,8 +130,9 @@ describe("connector-build rebase (real registry, real Docker)", () => {
       expect(reported?.digest).toBe(now.manifestDigest);
       expect(reported?.connectorLayers).toEqual(connectorLayers);
       expect(reported?.spec.passed).toBe(true);
-      expect(reported?.checks.length).toBeGreaterThan(10);
-      expect(reported?.checks.every((c) => c.passed)).toBe(true);
+      // The base's checks passed when 1.0.1 was published (publishBaseImage runs them): not run again per image.
+      expect(reported?.baseChecks).toBe("passed-at-release");
+      expect(reported?.checks).toEqual([]);
     }
     // Fresh SBOMs beside the rebased index and platform manifests, naming the new base.
     expect(result?.sboms?.map((x) => x.subject).sort()).toEqual([`${connectorRepo}@${tagDigest}`, ...PLATFORMS.map((p) => `${connectorRepo}@${after[p]?.manifestDigest}`)].sort());
@@ -150,7 +152,25 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     const run = await runCli(["rebase", dir, "--registry", root, "--to", "1.0.1", "--catalog", catalog.path]);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(`= already on 1.0.1 ${connectorRepo}:0.1.0@${digest}\n`);
+    // With --tag, nothing is pushed under it: the address is the image as given, and the tag does not appear.
+    const [tagged] = await rebaseImages([`${connectorRepo}:0.1.0`], { catalog: catalog.load(), to: "1.0.1", engine, tag: "never-pushed" });
+    expect(tagged?.address).toBe(`${connectorRepo}:0.1.0@${digest}`);
+    expect(await new RegistryClient().tagExists(connectorRepo, "never-pushed")).toBe(false);
   });
+
+  it("--tag naming a tag that holds another image is refused (exit 2) before anything is pushed; --force replaces it", async () => {
+    // An unrelated image under the tag: the base 1.0.1 index, copied into the connector repository.
+    const unrelated = await client.copyManifest(catalog.load().get("1.0.1").publishedAddress as string, connectorRepo, "taken");
+    const run = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, "--to", "1.0.1", "--catalog", catalog.path, "--engine", "docker", "--tag", "taken"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/:taken holds another image \(sha256:[0-9a-f]{64}\), not the one rebased \(sha256:[0-9a-f]{64}\): expected an unused tag or the image's own \(or --force to replace it\)/);
+    expect(await new RegistryClient().resolveDigest(`${connectorRepo}:taken`)).toBe(unrelated);
+    const forced = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, "--to", "1.0.1", "--catalog", catalog.path, "--engine", "docker", "--tag", "taken", "--force", "--no-sbom"]);
+    expect(forced.exitCode).toBe(0);
+    const now = await new RegistryClient().resolveDigest(`${connectorRepo}:taken`);
+    expect(now).not.toBe(unrelated);
+    expect(forced.stdout).toBe(`✓ 1.0.0 → 1.0.1 ${connectorRepo}:taken@${now}\n`);
+  }, 900_000);
 
   it("refuses a major-version jump with exit 2, before pushing anything", async () => {
     const digest = await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`);
@@ -173,19 +193,21 @@ describe("connector-build rebase (real registry, real Docker)", () => {
     expect(badConcurrency.stderr).toMatch(/--concurrency '0': expected a positive integer/);
   });
 
-  it("a failing sanity check on the rebased image publishes nothing: the tag does not move", async () => {
+  it("--check-base runs the new base's checks once per platform, before pushing: a failing one publishes nothing, the tags do not move", async () => {
     const data = JSON.parse(catalog.bytes()) as CatalogData;
     data.versions.find((v) => v.version === "1.0.1")?.sanityChecks.push({ kind: "command", name: "python is 3.12", argv: ["python", "--version"], expect: { stdout: "Python 3.12.0" } });
     const strict = `${catalog.path.replace(/\.json$/, "")}-strict.json`;
     writeFileSync(strict, JSON.stringify(data));
     const digest = await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`);
-    // Two images verified at once (--concurrency 2): every failure is reported, in the order the images were given.
+    // Two images: the base's checks still run once per platform (not per image), and every failure is reported.
     await client.copyManifest(`${connectorRepo}:0.1.0-copy`, connectorRepo, "0.1.0-second");
-    const run = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, `${connectorRepo}:0.1.0-second`, "--to", "1.0.1", "--catalog", strict, "--engine", "docker", "--concurrency", "2"]);
+    const run = await runCli(["rebase", `${connectorRepo}:0.1.0-copy`, `${connectorRepo}:0.1.0-second`, "--to", "1.0.1", "--catalog", strict, "--engine", "docker", "--concurrency", "2", "--check-base"]);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(
-      /rebase onto base 1\.0\.1: 4 check\(s\) failed; no tag was moved, nothing was published:\n {2}.*:0\.1\.0-copy \[linux\/amd64\] python is 3\.12: expected exit code 0, stdout 'Python 3\.12\.0', saw exit code 0, stdout 'Python 3\.11\.2'\n {2}.*:0\.1\.0-copy \[linux\/arm64\] python is 3\.12.*\n {2}.*:0\.1\.0-second \[linux\/amd64\] python is 3\.12.*\n {2}.*:0\.1\.0-second \[linux\/arm64\] python is 3\.12/,
+      /rebase onto base 1\.0\.1: 2 check\(s\) failed; no tag was moved, nothing was published:\n {2}base 1\.0\.1 \[linux\/amd64\] python is 3\.12: expected exit code 0, stdout 'Python 3\.12\.0', saw exit code 0, stdout 'Python 3\.11\.2'\n {2}base 1\.0\.1 \[linux\/arm64\] python is 3\.12/,
     );
+    expect(run.stderr.match(/running \d+ sanity checks/g)).toHaveLength(2);
+    expect(run.stderr).not.toMatch(/pushed .*@sha256/);
     expect(await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-copy`)).toBe(digest);
     expect(await new RegistryClient().resolveDigest(`${connectorRepo}:0.1.0-second`)).toBe(digest);
     expect((await platformsOf(`${connectorRepo}:0.1.0-copy`))["linux/amd64"]?.layers).toEqual(before["linux/amd64"]?.layers);

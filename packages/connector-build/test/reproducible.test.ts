@@ -6,7 +6,7 @@ import { verifySpec } from "../src/inspect/spec.ts";
 import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { parseImageConfig } from "../src/supply-chain/image-config.ts";
-import { publishReproducible, sourceDateEpoch, withSourceDateEpoch } from "../src/supply-chain/reproducible.ts";
+import { publishReproducible, sourceDateEpoch, stagingTag, withSourceDateEpoch } from "../src/supply-chain/reproducible.ts";
 import { localCatalog, runCli, stageExample } from "./helpers.ts";
 import { recipeFromPublishedBase, stageConnector, uniqueName } from "./helpers/supply-chain.ts";
 
@@ -33,6 +33,12 @@ describe("reproducible digests (real Docker, no build cache)", () => {
     expect(b.digest).toBe(a.digest);
     expect(b.platformDigests).toEqual(a.platformDigests);
     const client = new RegistryClient();
+    // Normalised from what the engine pushed under the staging tag (the engine's own image, not reproducible).
+    expect(stagingTag("a")).toBe("a.unnormalized");
+    const staged = await client.resolveDigest(`${repo}:a.unnormalized`);
+    expect(staged).not.toBe(a.digest);
+    expect(await client.resolveDigest(`${repo}:b.unnormalized`)).not.toBe(staged);
+    expect(stagingTag("t".repeat(120))).toMatch(/^unnormalized-[0-9a-f]{16}$/);
     const manifest = await client.getManifest(`${repo}@${a.platformDigests["linux/amd64"]}`);
     if (manifest.kind !== "manifest") throw new Error("expected a manifest");
     const baseIndex = await client.getManifest(base.publishedAddress as string);

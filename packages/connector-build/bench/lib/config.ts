@@ -20,8 +20,10 @@ export interface BenchConfig {
   readonly fleetConcurrency: number;
   /** BENCH_FLEET_OUTPUT: none (default) or docker. */
   readonly fleetOutput: "none" | "docker";
-  /** BENCH_PEER_SIZES: fleet sizes of the peer comparison (default 1,5,20,100; 1,5 when quick). */
+  /** BENCH_PEER_SIZES: fleet sizes of the dependency-free peer comparison (default 1,5,20,100; 1,5 when quick). */
   readonly peerSizes: readonly number[];
+  /** BENCH_REALISTIC_SIZES: fleet sizes of the airbyte-cdk peer comparisons, peer-cdk and peer-poetry (default 1,5,20; 1,5 when quick). */
+  readonly realisticSizes: readonly number[];
   /** BENCH_ANALYZE_CONNECTORS (default 2000). */
   readonly analyzeConnectors: number;
   /** BENCH_ENGINES_FLEET: connectors in the Docker-vs-Dagger fleet (default 5). */
@@ -32,7 +34,7 @@ export interface BenchConfig {
   readonly supplyCdk: string | undefined;
   /** BENCH_SUPPLY_REPRODUCIBLE: connectors published with and without --reproducible (default 5; 2 when quick). */
   readonly supplyReproducible: number;
-  /** BENCH_ONLY: comma-separated sections to run (synthetic, fleet, peer, analyze, engines, supply); default all. */
+  /** `--only` or BENCH_ONLY: comma-separated experiments to run (see {@link SECTIONS}; `supply` means rebase,reproducible); default all. */
   readonly sections: ReadonlySet<Section>;
   /** BENCH_KEEP_IMAGES=1: leave the built images in Docker. */
   readonly keepImages: boolean;
@@ -42,8 +44,11 @@ export interface BenchConfig {
   readonly resultsDir: string;
 }
 
-export type Section = "synthetic" | "fleet" | "peer" | "analyze" | "engines" | "supply";
-export const SECTIONS: readonly Section[] = ["synthetic", "fleet", "peer", "analyze", "engines", "supply"];
+/** The experiments, one file each under bench/experiments/, in the order a full run runs them. */
+export const SECTIONS = ["synthetic", "fleet", "peer", "peer-cdk", "peer-poetry", "analyze", "engines", "rebase", "reproducible"] as const;
+export type Section = (typeof SECTIONS)[number];
+/** Older names that stand for several experiments. */
+const ALIASES: Readonly<Record<string, readonly Section[]>> = { supply: ["rebase", "reproducible"], realistic: ["peer-cdk", "peer-poetry"] };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -63,8 +68,8 @@ function positiveInt(name: string, fallback: number, max = 100_000): number {
   return n;
 }
 
-function sizes(name: string, fallback: number[]): number[] {
-  const raw = process.env[name];
+function sizes(name: string, fallback: number[], given?: string): number[] {
+  const raw = given ?? process.env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const list = raw.split(",").map((s) => {
     const n = Number(s.trim());
@@ -74,21 +79,54 @@ function sizes(name: string, fallback: number[]): number[] {
   return [...new Set(list)].sort((a, b) => a - b);
 }
 
-export function readConfig(repoRoot: string): BenchConfig {
+/** Command-line arguments (`pnpm bench -- --only rebase --n 5`): they take precedence over the BENCH_* variables. */
+export interface BenchArguments {
+  /** `--only <experiment,...>`. */
+  readonly only?: string;
+  /** `--n <size,...>`: the fleet sizes of the experiments run (rebase and reproducible: the largest). */
+  readonly n?: string;
+}
+
+export const USAGE = `usage: pnpm bench [-- --only <experiment,...>] [--n <size,...>]
+experiments: ${SECTIONS.join(", ")} (supply = rebase,reproducible; realistic = peer-cdk,peer-poetry)
+settings: BENCH_* variables, see bench/lib/config.ts`;
+
+/** Parses `--only`/`--n` (also `--only=…`); anything else is a usage error. */
+export function parseArguments(argv: readonly string[]): BenchArguments {
+  const out: { only?: string; n?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") continue;
+    const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    if (name !== "--only" && name !== "--n") throw new ConfigError(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === "") throw new ConfigError(`${name}: expected a value\n${USAGE}`);
+    out[name === "--only" ? "only" : "n"] = value;
+  }
+  return out;
+}
+
+function selectSections(only: string | undefined, where: string): Set<Section> {
+  if (only === undefined || only.trim() === "") return new Set<Section>(SECTIONS);
+  const selected = new Set<Section>();
+  for (const name of only.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const expanded = ALIASES[name] ?? (SECTIONS.includes(name as Section) ? [name as Section] : undefined);
+    if (expanded === undefined) throw new ConfigError(`${where}=${JSON.stringify(only)}: unknown experiment ${JSON.stringify(name)}: expected some of ${SECTIONS.join(", ")} (or supply, realistic)`);
+    for (const s of expanded) selected.add(s);
+  }
+  return selected;
+}
+
+export function readConfig(repoRoot: string, args: BenchArguments = {}): BenchConfig {
   const quick = flag("BENCH_QUICK");
-  const fleetSizes = sizes("BENCH_FLEET_SIZES", quick ? [1, 5] : [1, 5, 20]);
-  const peerSizes = sizes("BENCH_PEER_SIZES", quick ? [1, 5] : [1, 5, 20, 100]);
+  const n = args.n !== undefined ? sizes("--n", [], args.n) : undefined;
+  const fleetSizes = n ?? sizes("BENCH_FLEET_SIZES", quick ? [1, 5] : [1, 5, 20]);
+  const peerSizes = n ?? sizes("BENCH_PEER_SIZES", quick ? [1, 5] : [1, 5, 20, 100]);
+  const realisticSizes = n ?? sizes("BENCH_REALISTIC_SIZES", quick ? [1, 5] : [1, 5, 20]);
   const output = process.env.BENCH_FLEET_OUTPUT ?? "none";
   if (output !== "none" && output !== "docker") throw new ConfigError(`BENCH_FLEET_OUTPUT=${JSON.stringify(output)}: expected none or docker`);
-  let sections = new Set<Section>(SECTIONS);
-  const only = process.env.BENCH_ONLY;
-  if (only !== undefined && only.trim() !== "") {
-    const names = only.split(",").map((s) => s.trim()).filter(Boolean);
-    for (const n of names) {
-      if (!SECTIONS.includes(n as Section)) throw new ConfigError(`BENCH_ONLY=${JSON.stringify(only)}: unknown section ${JSON.stringify(n)}: expected some of ${SECTIONS.join(", ")}`);
-    }
-    sections = new Set(names as Section[]);
-  }
+  const sections = args.only !== undefined ? selectSections(args.only, "--only") : selectSections(process.env.BENCH_ONLY, "BENCH_ONLY");
+  const largest = n !== undefined ? Math.max(...n) : undefined;
   return {
     quick,
     repetitions: positiveInt("BENCH_REPETITIONS", quick ? 1 : 3, 50),
@@ -99,11 +137,12 @@ export function readConfig(repoRoot: string): BenchConfig {
     fleetSizes,
     fleetConcurrency: positiveInt("BENCH_FLEET_CONCURRENCY", 4, 64),
     enginesFleet: positiveInt("BENCH_ENGINES_FLEET", 5, 100),
-    supplyFleet: positiveInt("BENCH_SUPPLY_FLEET", quick ? 5 : 20, 200),
+    supplyFleet: largest ?? positiveInt("BENCH_SUPPLY_FLEET", quick ? 5 : 20, 200),
     supplyCdk: (process.env.BENCH_SUPPLY_CDK ?? "airbyte-cdk==3.9.6").trim() === "none" ? undefined : (process.env.BENCH_SUPPLY_CDK ?? "airbyte-cdk==3.9.6").trim(),
-    supplyReproducible: positiveInt("BENCH_SUPPLY_REPRODUCIBLE", quick ? 2 : 5, 100),
+    supplyReproducible: largest ?? positiveInt("BENCH_SUPPLY_REPRODUCIBLE", quick ? 2 : 5, 100),
     fleetOutput: output,
     peerSizes,
+    realisticSizes,
     analyzeConnectors: positiveInt("BENCH_ANALYZE_CONNECTORS", 2000, 100_000),
     sections,
     keepImages: flag("BENCH_KEEP_IMAGES"),

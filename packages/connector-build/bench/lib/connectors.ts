@@ -1,6 +1,6 @@
 import { appendFileSync, cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setBaseImageInYaml } from "../../src/connector/metadata-edit.ts";
+import { setBaseImageInYaml } from "@airbyte-ci/connector-build";
 
 /** The technical name of the synthetic connector (folder name). */
 export const SYNTHETIC_CONNECTOR = "source-synthetic";
@@ -123,6 +123,35 @@ export function writeFleetConnector(parent: string, exampleDir: string, name: st
   const rewrite = (path: string, fn: (s: string) => string) => writeFileSync(path, fn(readFileSync(path, "utf8")));
   rewrite(join(dir, "main.py"), (s) => s.replaceAll("source_hello", packageDir));
   rewrite(join(dir, "setup.py"), (s) => s.replaceAll("source_hello", packageDir));
+  rewrite(join(dir, "metadata.yaml"), (s) =>
+    setBaseImageInYaml(s, baseImage, `${name}/metadata.yaml`)
+      .replace(/dockerRepository: .*/, `dockerRepository: airbyte-bench/${name}`)
+      .replace(/dockerImageTag: .*/, "dockerImageTag: 0.1.0"),
+  );
+  return dir;
+}
+
+/** A fleet connector that depends on `requirement` (e.g. airbyte-cdk==3.9.6): source-hello's copy with it in setup.py. */
+export function writeDependentFleetConnector(parent: string, exampleDir: string, name: string, baseImage: string, requirement: string): string {
+  const dir = writeFleetConnector(parent, exampleDir, name, baseImage);
+  const setup = join(dir, "setup.py");
+  writeFileSync(setup, readFileSync(setup, "utf8").replace("MAIN_REQUIREMENTS = []", `MAIN_REQUIREMENTS = [${JSON.stringify(requirement)}]`));
+  return dir;
+}
+
+/**
+ * A poetry fleet connector: a copy of examples/source-tickets (pyproject.toml + poetry.lock with
+ * airbyte-cdk) renamed to `name` (project name, package dir `name` with `-` → `_` and its imports,
+ * dockerRepository, tag 0.1.0). The lock is unchanged: it locks the dependencies, not the project.
+ */
+export function writePoetryFleetConnector(parent: string, exampleDir: string, name: string, baseImage: string): string {
+  const dir = join(parent, name);
+  const packageDir = name.replaceAll("-", "_");
+  cpSync(exampleDir, dir, { recursive: true });
+  renameSync(join(dir, "source_tickets"), join(dir, packageDir));
+  const rewrite = (path: string, fn: (s: string) => string) => writeFileSync(path, fn(readFileSync(path, "utf8")));
+  rewrite(join(dir, "main.py"), (s) => s.replaceAll("source_tickets", packageDir));
+  rewrite(join(dir, "pyproject.toml"), (s) => s.replace(/^name = ".*"$/m, `name = "${name}"`).replaceAll("source_tickets", packageDir));
   rewrite(join(dir, "metadata.yaml"), (s) =>
     setBaseImageInYaml(s, baseImage, `${name}/metadata.yaml`)
       .replace(/dockerRepository: .*/, `dockerRepository: airbyte-bench/${name}`)

@@ -1,6 +1,5 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseBuildkitProgress } from "../../src/engines/docker/docker-engine.ts";
 import { run, tail } from "./proc.ts";
 
 /** The client the benchmark drives directly: Debian's, which has BuildKit built in. */
@@ -85,8 +84,10 @@ export async function dockerBuild(options: {
     const imageId = readFileSync(iid, "utf8").trim();
     // Tagged after the timed build, as the Docker engine's loadIntoDocker does for the common build.
     await docker(["tag", imageId, options.tag], `tagging ${imageId} as ${options.tag}`);
-    const vertices = [...parseBuildkitProgress(lines).values()].filter((v) => v.step !== undefined && !/^FROM|\[internal\]/.test(v.title ?? ""));
-    return { ms, imageId, steps: vertices.length, cachedSteps: vertices.filter((v) => v.cached).length, vertices: vertexTimings(lines) };
+    const vertices = vertexTimings(lines);
+    // Build steps are the vertices titled `[i/n] …` (`[stage-1 i/n] …`), FROM lines and BuildKit's internal ones aside.
+    const steps = vertices.filter((v) => /^\[\s*(?:[\w-]+\s+)?\d+\/\d+\] /.test(v.title) && !/^\[[^\]]*\] FROM|\[internal\]/.test(v.title));
+    return { ms, imageId, steps: steps.length, cachedSteps: steps.filter((v) => v.cached).length, vertices };
   } finally {
     rmSync(iid, { force: true });
   }

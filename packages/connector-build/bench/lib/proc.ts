@@ -1,6 +1,4 @@
-import type { ChildProcess } from "node:child_process";
-import { lastLines } from "../../src/errors.ts";
-import { runProcess } from "../../src/shared/process.ts";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** Output of a finished process. */
 export interface ProcResult {
@@ -13,8 +11,38 @@ export interface ProcResult {
 
 const active = new Set<ChildProcess>();
 
+/** Spawns a program (no shell) and collects its output, calling `onLine` per complete line of either stream. */
+function spawnCollect(
+  program: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; onSpawn: (child: ChildProcess) => void },
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(program, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    options.onSpawn(child);
+    const out = { stdout: "", stderr: "" };
+    for (const stream of ["stdout", "stderr"] as const) {
+      let pending = "";
+      child[stream].setEncoding("utf8");
+      child[stream].on("data", (chunk: string) => {
+        out[stream] += chunk;
+        if (!options.onLine) return;
+        pending += chunk;
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) options.onLine(line);
+      });
+      child[stream].on("end", () => {
+        if (options.onLine && pending !== "") options.onLine(pending);
+      });
+    }
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ ...out, exitCode: code ?? (signal ? 128 : 1) }));
+  });
+}
+
 /**
- * Runs a program (no shell), collecting output, through the toolkit's own {@link runProcess}, timed.
+ * Runs a program (no shell), collecting output, timed.
  * Children are tracked so an interrupted benchmark can stop exactly the processes it started
  * ({@link killTrackedProcesses}).
  */
@@ -26,10 +54,10 @@ export async function run(
   const started = performance.now();
   let tracked: ChildProcess | undefined;
   try {
-    const result = await runProcess(program, args, {
+    const result = await spawnCollect(program, args, {
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.env !== undefined ? { env: options.env } : {}),
-      ...(options.onLine ? { onStdoutLine: options.onLine, onStderrLine: options.onLine } : {}),
+      ...(options.onLine ? { onLine: options.onLine } : {}),
       onSpawn: (child) => {
         tracked = child;
         active.add(child);
@@ -60,4 +88,6 @@ export function killTrackedProcesses(): number {
 }
 
 /** The last `count` non-empty lines of some output. */
-export const tail = lastLines;
+export function tail(text: string, count: number): string {
+  return text.split("\n").filter((line) => line.trim() !== "").slice(-count).join("\n");
+}

@@ -51,3 +51,16 @@ export function ratio(value: number, reference: number): string {
   if (!Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return "–";
   return `${(value / reference).toFixed(2)}×`;
 }
+
+/** ` [min–max]` of a summary with several values, else nothing. */
+export function spread(s: Summary): string {
+  return s.values.length > 1 ? ` [${seconds(s.min)}–${seconds(s.max)}]` : "";
+}
+
+/** Whether two sets of measurements' interquartile ranges overlap: then the medians' order is within run-to-run noise. */
+export function overlapNote(a: Summary, b: Summary): string {
+  if (a.values.length < 2 || b.values.length < 2) return "";
+  return a.p25 <= b.p75 && b.p25 <= a.p75
+    ? "; interquartile ranges overlap: the difference is within run-to-run noise"
+    : "; interquartile ranges do not overlap";
+}

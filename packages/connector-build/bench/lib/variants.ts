@@ -97,3 +97,27 @@ export function variantDockerfile(variant: VariantId, input: VariantInput): stri
       ].join("\n");
   }
 }
+
+/**
+ * The peer's Dockerfile for a poetry project, as a team writes it with pip: the project files, then
+ * `pip install .` (PEP 517 through the project's poetry-core backend; pip resolves the version
+ * constraints of pyproject.toml, it does not read poetry.lock), then the entry point.
+ */
+export function poetryPeerDockerfile(input: VariantInput): string {
+  const { rootImage, technicalName, packageDir, version } = input;
+  return [
+    `FROM ${rootImage}`,
+    "ARG PIP_INDEX_URL",
+    "ARG PIP_TRUSTED_HOST",
+    "WORKDIR /airbyte/integration_code",
+    "COPY pyproject.toml poetry.lock README.md ./",
+    `COPY ${packageDir} ./${packageDir}`,
+    "RUN pip install .",
+    "COPY main.py ./",
+    'ENV AIRBYTE_ENTRYPOINT "python /airbyte/integration_code/main.py"',
+    'ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]',
+    `LABEL io.airbyte.version=${version}`,
+    `LABEL io.airbyte.name=airbyte/${technicalName}`,
+    "",
+  ].join("\n");
+}

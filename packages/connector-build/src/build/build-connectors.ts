@@ -1,11 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { availableParallelism } from "node:os";
 import { AirbyteCiError, type BaseImageCatalog, type Platform } from "@airbyte-ci/base-images";
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { verifySpec } from "../inspect/spec.ts";
-import { createLimiter } from "../shared/pool.ts";
+import { createLimiter, machineConcurrency } from "../shared/pool.ts";
 import { pipIndexSecrets, type PipIndexOptions } from "../connector/pip-index.ts";
 import { resolvePublishedBase } from "../connector/published-base.ts";
 import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "../connector/python-build.ts";
@@ -231,7 +230,7 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
   }
   const { ociMany, release } = await preflightBuild(dirs.map((dir) => resolve(dir)), options);
   try {
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? availableParallelism()));
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? machineConcurrency()));
     const limit = createLimiter(concurrency);
     const bases: BaseCache = new Map();
     return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases))));

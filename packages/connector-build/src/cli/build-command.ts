@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
@@ -13,6 +12,7 @@ import { withCleanupOnInterrupt } from "./signals.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { createFleetProgress } from "../fleet/progress.ts";
 import { selectFleet } from "../fleet/select-connectors.ts";
+import { machineConcurrency } from "../shared/pool.ts";
 
 /** Parses `--secret <id>=<ENV_VAR>` values: secrets come from the environment, never from argv. */
 export function secretsFromEnv(specs: readonly string[]): Record<string, string> {
@@ -58,7 +58,7 @@ export async function buildCommand(
 ): Promise<void> {
   const platforms = parsePlatformList(opts.platform, "--platform");
   const output = parseBuildOutput(opts.output);
-  const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
+  const concurrency = opts.concurrency === undefined ? machineConcurrency() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const installer = opts.installer ?? "uv";
   if (installer !== "uv" && installer !== "pip") throw new ConnectorBuildError("USAGE", `--installer '${installer}': expected uv or pip`);

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { findDaggerCli } from "../engines/dagger/discovery.ts";
 import { EXIT, exitCodeFor } from "../errors.ts";
 import { installOutputBoundary } from "./output-boundary.ts";
+import { machineConcurrency } from "../shared/pool.ts";
 
 export { EXIT, exitCodeFor } from "../errors.ts";
 
@@ -100,7 +101,7 @@ function buildProgram(outcome: Outcome): Command {
     .addOption(catalogOption())
     .option("--platform <platforms>", "comma-separated platforms", "linux/amd64")
     .option("--output <output>", "docker (load into the local Docker as <dockerRepository>:<dockerImageTag>[-<arch>]), oci:<file> (a directory with several connectors), registry:<registry>[/<namespace>] (one multi-platform index per connector), or none", "docker")
-    .option("--concurrency <n>", "connectors built at once (default: the machine's cores)")
+    .option("--concurrency <n>", `connectors built at once (default: the machine's cores, ${machineConcurrency()} here)`)
     .option("--installer <uv|pip>", "what installs Python dependencies online: uv (pinned, hash-checked, mounted for the install step only) or pip", "uv")
     .option("--cache-scope <name>", "keep this build's dependency caches (uv, pip) apart from other builds' on the engine (a cold or isolated build)")
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
@@ -197,17 +198,19 @@ function buildProgram(outcome: Outcome): Command {
   program
     .command("rebase")
     .description(
-      "move published connector images onto another base version of the same major version without rebuilding: the base's layers, diff ids, history and inherited settings are swapped per platform through the registry API; every rebased image must pass the new base's sanity checks and answer spec before any tag moves",
+      "move published connector images onto another base version of the same major version without rebuilding: the base's layers, diff ids, history and inherited settings are swapped per platform through the registry API; every rebased image must answer spec before any tag moves, and the tags move last",
     )
     .argument("<image-ref|connector-dir...>", "registry/repository:tag of a published connector image (index or manifest), or a connector folder (with --registry)")
     .requiredOption("--to <version>", "base image version to move to")
     .addOption(catalogOption())
     .addOption(engineOption())
     .option("--registry <registry>", "where connector folders' images are published: <registry>[/<namespace>], as build --output registry:<registry>[/<namespace>]")
-    .option("--tag <tag>", "publish the rebased images under this tag (default: each image's own tag)")
+    .option("--tag <tag>", "publish the rebased images under this tag (default: each image's own tag); a tag holding another image is refused without --force")
+    .option("--force", "replace a tag that holds another image than the one rebased")
+    .option("--check-base", "run the new base's sanity checks again, once per platform, before pushing anything (default: not run again: a catalog version is published only after they passed)")
     .option("--json", "print a JSON result per image on stdout (new index address, per-platform digests and checks)")
     .option("--no-sbom", "do not publish fresh SBOMs beside the rebased images")
-    .option("--concurrency <n>", "images pushed and verified at once", "4")
+    .option("--concurrency <n>", `images pushed and verified at once (default: the machine's cores, ${machineConcurrency()} here)`)
     .action(async (refs, opts) => (await import("./rebase-command.ts")).rebaseCommand(refs, opts));
   program
     .command("sbom")

@@ -4,7 +4,8 @@ import { loadCatalog } from "../base-image/catalog-source.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { METADATA_FILE_NAME, readConnectorMetadata } from "../connector/metadata.ts";
-import { REBASE_CONCURRENCY, rebaseImages } from "../supply-chain/rebase.ts";
+import { rebaseImages } from "../supply-chain/rebase.ts";
+import { machineConcurrency } from "../shared/pool.ts";
 
 /** Options of {@link rebaseCommand}. */
 export interface RebaseCommandOptions {
@@ -16,6 +17,8 @@ export interface RebaseCommandOptions {
   json?: boolean;
   sbom?: boolean;
   concurrency?: string;
+  force?: boolean;
+  checkBase?: boolean;
 }
 
 /** `<image-ref>` as given; `<connector-dir>` → `<registry>/<dockerRepository>:<dockerImageTag>` from its metadata.yaml. */
@@ -40,7 +43,7 @@ export async function rebaseTargets(args: readonly string[], registry: string | 
 
 /** `connector-build rebase <image-ref|connector-dir>... --to <version>`: prints each new index address (or JSON). */
 export async function rebaseCommand(args: string[], opts: RebaseCommandOptions): Promise<void> {
-  const concurrency = Number(opts.concurrency ?? REBASE_CONCURRENCY);
+  const concurrency = opts.concurrency === undefined ? machineConcurrency() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConnectorBuildError("USAGE", `--concurrency '${opts.concurrency}': expected a positive integer`);
   const references = await rebaseTargets(args, opts.registry);
   const { catalog } = loadCatalog(opts.catalog);
@@ -54,6 +57,8 @@ export async function rebaseCommand(args: string[], opts: RebaseCommandOptions):
       ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
       sbom: opts.sbom !== false,
       concurrency,
+      force: opts.force === true,
+      checkBase: opts.checkBase === true,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /** Runs async tasks with at most `concurrency` of them in flight at once. */
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
@@ -22,4 +24,9 @@ export function createLimiter(concurrency: number): Limiter {
       else active--;
     }
   };
+}
+
+/** What the machine can run at once (`os.availableParallelism()`): the default `--concurrency` of build and rebase. */
+export function machineConcurrency(): number {
+  return Math.max(1, availableParallelism());
 }

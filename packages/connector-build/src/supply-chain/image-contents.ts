@@ -165,28 +165,55 @@ export function parsePythonDistributions(stdout: string, where: string): { pytho
   return { pythonVersion: raw.python, distributions };
 }
 
-/** Reads the Debian packages and Python distributions of a built (or pulled) image through the engine. */
+/**
+ * {@link PYTHON_DISTRIBUTIONS_SCRIPT} that also prints the dpkg database and /etc/os-release (null
+ * when absent), so an image with Python is read with one container instead of three.
+ */
+export const IMAGE_CONTENTS_SCRIPT = `${PYTHON_DISTRIBUTIONS_SCRIPT.replace("json.dump({", `def read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+json.dump({"dpkgStatus": read("/var/lib/dpkg/status"), "osRelease": read("/etc/os-release"), `)}`;
+
+function contentsOf(dpkgStatus: string | undefined, osRelease: string | undefined, python: { pythonVersion: string; distributions: PythonDistribution[] } | undefined): ImageContents {
+  const distro = osRelease !== undefined ? parseOsRelease(osRelease) : undefined;
+  return {
+    ...(distro !== undefined ? { distro } : {}),
+    debianPackages: dpkgStatus !== undefined ? parseDpkgStatus(dpkgStatus) : [],
+    ...(python !== undefined ? { pythonVersion: python.pythonVersion } : {}),
+    pythonDistributions: python?.distributions ?? [],
+  };
+}
+
+/**
+ * Reads the Debian packages and Python distributions of a built (or pulled) image through the engine:
+ * one container when the image has Python, else `cat` of the dpkg database and /etc/os-release.
+ */
 export async function readImageContents(engine: Engine, image: BuiltImage): Promise<ImageContents> {
   const where = `image ${image.ref} (${image.platform})`;
-  const status = await engine.run(image, ["cat", "/var/lib/dpkg/status"]);
-  const debianPackages = status.exitCode === 0 ? parseDpkgStatus(status.stdout) : [];
-  const osRelease = await engine.run(image, ["cat", "/etc/os-release"]);
-  const distro = osRelease.exitCode === 0 ? parseOsRelease(osRelease.stdout) : undefined;
-  let python: { pythonVersion: string; distributions: PythonDistribution[] } | undefined;
   for (const interpreter of ["python", "python3"]) {
-    const run = await engine.run(image, [interpreter, "-c", PYTHON_DISTRIBUTIONS_SCRIPT]);
+    const run = await engine.run(image, [interpreter, "-c", IMAGE_CONTENTS_SCRIPT]);
     if (run.exitCode === 0) {
-      python = parsePythonDistributions(run.stdout, where);
-      break;
+      const files = parseFiles(run.stdout, where);
+      return contentsOf(files.dpkgStatus, files.osRelease, parsePythonDistributions(run.stdout, where));
     }
     if (run.exitCode !== 127 && !/not found|no such file/i.test(run.stderr)) {
       throw new ConnectorBuildError("RUN_FAILED", `${where}: listing Python distributions with ${interpreter} exited with ${run.exitCode}: ${lastLines(run.stderr, 5)}`);
     }
   }
-  return {
-    ...(distro !== undefined ? { distro } : {}),
-    debianPackages,
-    ...(python !== undefined ? { pythonVersion: python.pythonVersion } : {}),
-    pythonDistributions: python?.distributions ?? [],
-  };
+  const status = await engine.run(image, ["cat", "/var/lib/dpkg/status"]);
+  const osRelease = await engine.run(image, ["cat", "/etc/os-release"]);
+  return contentsOf(status.exitCode === 0 ? status.stdout : undefined, osRelease.exitCode === 0 ? osRelease.stdout : undefined, undefined);
+}
+
+function parseFiles(stdout: string, where: string): { dpkgStatus?: string; osRelease?: string } {
+  let raw: { dpkgStatus?: string | null; osRelease?: string | null };
+  try {
+    raw = JSON.parse(stdout) as typeof raw;
+  } catch (error) {
+    throw new ConnectorBuildError("RUN_FAILED", `${where}: the image contents listing is not JSON (${(error as Error).message}): ${lastLines(stdout, 3)}`);
+  }
+  return { ...(typeof raw.dpkgStatus === "string" ? { dpkgStatus: raw.dpkgStatus } : {}), ...(typeof raw.osRelease === "string" ? { osRelease: raw.osRelease } : {}) };
 }

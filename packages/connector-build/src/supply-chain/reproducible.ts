@@ -2,30 +2,34 @@
  * Reproducible connector images: the same inputs (connector files, base digest, lock) give the same
  * digest per platform and the same index digest, whatever the build cache holds and whenever.
  *
- * Debian's Docker 20.10 BuildKit does not rewrite timestamps (SOURCE_DATE_EPOCH support came in
- * BuildKit 0.11-0.13), so the image is normalised after the build, engine-neutrally, from the
- * engine's OCI export:
- * - layers that are the base image's (same diff id as the published base's, in order) are the
- *   base's own published blobs, byte for byte;
- * - every other layer is rewritten ({@link normalizeTar}: times clamped to SOURCE_DATE_EPOCH) and
- *   compressed with a fixed gzip setting and no name or time in the gzip header;
+ * Debian's Docker 20.10 BuildKit (0.8) does not rewrite timestamps (SOURCE_DATE_EPOCH in the
+ * exporter, `rewrite-timestamp=true`, needs BuildKit 0.13), so the image is normalised after the
+ * build, engine-neutrally, from what the engine itself publishes: the engine pushes its image as it
+ * is under the staging tag `<tag>.unnormalized` (`docker push` sends only the layers the registry
+ * lacks: the base's are mounted), and the normalised image is assembled in the registry from it.
+ * An OCI export would copy the whole image, base included, several times over (docker save, unpack,
+ * repack): most of a reproducible publish's time before. Then:
+ * - layers that are the base image's (the config's diff id is the published base's, in order) are
+ *   the base's own published blobs, byte for byte, and are not read at all;
+ * - every other layer is streamed through {@link TarNormalizer} (times clamped to
+ *   SOURCE_DATE_EPOCH) into a fixed gzip setting with no name or time in the gzip header, its diff
+ *   id hashed on the way (the connector's layers only are read back from the registry);
  * - the config's `created` and the connector's history entries say SOURCE_DATE_EPOCH;
  * - Python writes its `.pyc` in checked-hash mode because every `withExec` after the base runs with
  *   `SOURCE_DATE_EPOCH` set ({@link withSourceDateEpoch}), so compiled files do not embed the
  *   install time.
  * SOURCE_DATE_EPOCH: the environment's, else the connector folder's last git commit time, else 0.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { createGunzip, createGzip } from "node:zlib";
 import { ImageRecipe, splitImageReference, type Platform, type RecipeOperation } from "@airbyte-ci/base-images";
 import type { BuiltImage, Engine, PublishAnnotations, PublishResult } from "../engines/engine.ts";
-import { ConnectorBuildError, lastLines } from "../errors.ts";
+import { ConnectorBuildError } from "../errors.ts";
 import { runProcess } from "../shared/process.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { jsonBytes, parseImageConfig, type RawImageConfig } from "./image-config.ts";
-import { normalizeTar } from "./tar-normalize.ts";
+import { TarNormalizer } from "./tar-normalize.ts";
 import { computeDigest, platformMatches } from "../registry/platforms.ts";
 import { MEDIA_TYPES } from "../registry/oci-types.ts";
 
@@ -74,9 +78,40 @@ async function readBase(client: RegistryClient, address: string, platform: Platf
   return { repo, layers: manifest.manifest.layers, config };
 }
 
-/** A deterministic gzip: fixed level, no file name, header time 0 (Node's zlib writes none). */
-function gzip(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(gzipSync(bytes, { level: 9 }));
+/**
+ * A layer normalised while it streams: (gunzip,) {@link TarNormalizer}, then a deterministic gzip
+ * (fixed level 9, no file name, header time 0: Node's zlib writes none). Returns the compressed
+ * bytes and the diff id (sha256 of the normalised tar).
+ */
+async function normalizeLayer(source: Readable, gzipped: boolean, epoch: number): Promise<{ compressed: Uint8Array; diffId: string }> {
+  const diff = createHash("sha256");
+  const gzip = createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gzip.on("data", (chunk: Buffer) => out.push(chunk));
+  const finished = new Promise<void>((resolvePromise, reject) => {
+    gzip.on("end", resolvePromise);
+    gzip.on("error", reject);
+  });
+  const normalizer = new TarNormalizer(epoch, (chunk) => {
+    diff.update(chunk);
+    gzip.write(chunk);
+  });
+  const input = gzipped ? source.pipe(createGunzip()) : source;
+  if (gzipped) source.on("error", (error) => input.destroy(error));
+  for await (const chunk of input as AsyncIterable<Buffer>) normalizer.write(chunk);
+  normalizer.end();
+  gzip.end();
+  await finished;
+  const compressed = Buffer.concat(out);
+  return { compressed: new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.length), diffId: `sha256:${diff.digest("hex")}` };
+}
+
+/** The tag the engine's own image is pushed under before it is normalised: `<tag>.unnormalized`, shortened to fit 128 characters. */
+export function stagingTag(tag: string): string {
+  const suffix = ".unnormalized";
+  // `docker push` adds `-<arch>` per platform (6 characters at most).
+  if (tag.length + suffix.length + 6 <= 128) return `${tag}${suffix}`;
+  return `unnormalized-${createHash("sha256").update(tag).digest("hex").slice(0, 16)}`;
 }
 
 /**
@@ -95,77 +130,77 @@ export async function publishReproducible(
   if (target.tag === undefined || target.digest !== undefined) throw new ConnectorBuildError("USAGE", `publish ${reference}: expected <registry>/<repository>:<tag> without a digest`);
   const repo = `${target.registry}/${target.repository}`;
   const created = new Date(options.epoch * 1000).toISOString().replace(".000Z", "Z");
-  const work = mkdtempSync(join(tmpdir(), "airbyte-ci-reproducible-"));
-  try {
-    const file = join(work, "image.tar");
-    await engine.exportOci(images, file);
-    const layout = join(work, "layout");
-    const untar = await runProcess("sh", ["-c", 'mkdir -p "$1" && tar -xf "$2" -C "$1"', "sh", layout, file]);
-    if (untar.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot unpack the OCI export: ${lastLines(untar.stderr, 3)}`);
-    const blob = (digest: string) => new Uint8Array(readFileSync(join(layout, "blobs", "sha256", digest.slice(7))));
-    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: Array<{ digest: string; platform?: { os: string; architecture: string } }> };
-    const entries: Array<{ mediaType: string; digest: string; size: number; platform: { os: string; architecture: string } }> = [];
-    const platformDigests: Partial<Record<Platform, string>> = {};
-    for (const entry of index.manifests) {
-      const manifest = JSON.parse(Buffer.from(blob(entry.digest)).toString("utf8")) as { config: { digest: string }; layers: Array<{ digest: string; mediaType: string }> };
-      const config = parseImageConfig(blob(manifest.config.digest), `exported ${entry.digest}`);
-      const platform = `${config.os}/${config.architecture}` as Platform;
-      const base = options.baseAddress !== undefined ? await readBase(client, options.baseAddress, platform) : undefined;
-      const layers: Array<{ mediaType: string; digest: string; size: number }> = [];
-      const diffIds: string[] = [];
-      let basePrefix = base !== undefined;
-      for (const [i, layer] of manifest.layers.entries()) {
-        const raw = blob(layer.digest);
-        const tar = layer.mediaType.endsWith("+gzip") || layer.mediaType.endsWith(".gzip") ? new Uint8Array(gunzipSync(raw)) : raw;
-        const diffId = computeDigest(tar);
-        const baseLayer = base?.layers[i];
-        if (basePrefix && baseLayer !== undefined && base?.config.rootfs.diff_ids[i] === diffId) {
-          // The base's own blob, byte for byte: mounted from its repository.
-          if (!(await client.blobExists(repo, baseLayer.digest)) && !(await client.mountBlob(repo, baseLayer.digest, base.repo))) {
-            await client.uploadBlob(repo, await client.getBlob(base.repo, baseLayer.digest));
-          }
-          layers.push({ mediaType: baseLayer.mediaType.includes("docker") ? OCI_LAYER_GZIP : baseLayer.mediaType, digest: baseLayer.digest, size: baseLayer.size });
-          diffIds.push(diffId);
-          continue;
+  // The engine's own image first, under a staging tag (never the target tag: that moves last).
+  const staging = stagingTag(target.tag);
+  const pushed = await engine.publish(images, `${repo}:${staging}`);
+  options.log?.(`reproducible: the engine's image is at ${repo}:${staging}; normalising`);
+  const entries: Array<{ mediaType: string; digest: string; size: number; platform: { os: string; architecture: string } }> = [];
+  const platformDigests: Partial<Record<Platform, string>> = {};
+  // An engine may report the index digest only (Dagger): the registry then says each platform's manifest.
+  const stagedTop = await client.getManifest(`${repo}@${pushed.digest}`);
+  const stagedDigestOf = (platform: Platform): string | undefined =>
+    pushed.platformDigests[platform] ??
+    (stagedTop.kind === "index" ? stagedTop.manifest.manifests.find((m) => m.platform !== undefined && platformMatches(m.platform, platform))?.digest : images.length === 1 ? stagedTop.digest : undefined);
+  for (const image of images) {
+    const stagedDigest = stagedDigestOf(image.platform);
+    if (stagedDigest === undefined) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: ${repo}:${staging} (${pushed.digest}) has no ${image.platform} manifest`);
+    const staged = await client.getManifest(`${repo}@${stagedDigest}`);
+    if (staged.kind !== "manifest") throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: ${repo}@${stagedDigest} is an index: expected the ${image.platform} manifest`);
+    const manifest = staged.manifest;
+    const config = parseImageConfig(await client.getBlob(repo, manifest.config.digest), `${repo}@${stagedDigest}`);
+    const platform = `${config.os}/${config.architecture}` as Platform;
+    const base = options.baseAddress !== undefined ? await readBase(client, options.baseAddress, platform) : undefined;
+    const layers: Array<{ mediaType: string; digest: string; size: number }> = [];
+    const diffIds: string[] = [];
+    let basePrefix = base !== undefined;
+    for (const [i, layer] of manifest.layers.entries()) {
+      const baseLayer = base?.layers[i];
+      const diffId = config.rootfs.diff_ids[i];
+      if (basePrefix && baseLayer !== undefined && diffId !== undefined && base?.config.rootfs.diff_ids[i] === diffId) {
+        // The base's own blob, byte for byte: mounted from its repository, never read.
+        if (!(await client.blobExists(repo, baseLayer.digest)) && !(await client.mountBlob(repo, baseLayer.digest, base.repo))) {
+          await client.uploadBlob(repo, await client.getBlob(base.repo, baseLayer.digest));
         }
-        basePrefix = false;
-        const normalized = normalizeTar(tar, options.epoch);
-        const compressed = gzip(normalized);
-        layers.push({ mediaType: OCI_LAYER_GZIP, digest: await client.uploadBlob(repo, compressed), size: compressed.byteLength });
-        diffIds.push(computeDigest(normalized));
+        layers.push({ mediaType: baseLayer.mediaType.includes("docker") ? OCI_LAYER_GZIP : baseLayer.mediaType, digest: baseLayer.digest, size: baseLayer.size });
+        diffIds.push(diffId);
+        continue;
       }
-      const baseHistory = base !== undefined && layers.length >= base.layers.length ? (base.config.history ?? []).length : 0;
-      const { container: _container, container_config: _containerConfig, docker_version: _dockerVersion, ...kept } = config as RawImageConfig & Record<string, unknown>;
-      const normalizedConfig: RawImageConfig = {
-        ...kept,
-        created,
-        rootfs: { type: "layers", diff_ids: diffIds },
-        ...(config.history !== undefined ? { history: config.history.map((h, i) => (i < baseHistory ? h : { ...h, created })) } : {}),
-      };
-      const configBytes = jsonBytes(normalizedConfig);
-      const configDigest = await client.uploadBlob(repo, configBytes);
-      const manifestAnnotations = options.annotations?.platforms?.[platform];
-      const manifestBytes = jsonBytes({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPES.ociManifest,
-        config: { mediaType: OCI_CONFIG, digest: configDigest, size: configBytes.byteLength },
-        layers,
-        ...(manifestAnnotations !== undefined ? { annotations: manifestAnnotations } : {}),
-      });
-      const digest = await client.putManifest(repo, computeDigest(manifestBytes), manifestBytes, MEDIA_TYPES.ociManifest);
-      options.log?.(`reproducible ${platform}: ${digest}`);
-      entries.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: manifestBytes.byteLength, platform: { os: config.os, architecture: config.architecture } });
-      platformDigests[platform] = digest;
+      basePrefix = false;
+      const gzipped = layer.mediaType.endsWith("+gzip") || layer.mediaType.endsWith(".gzip");
+      const bytes = await client.getBlob(repo, layer.digest);
+      const normalized = await normalizeLayer(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), gzipped, options.epoch);
+      layers.push({ mediaType: OCI_LAYER_GZIP, digest: await client.uploadBlob(repo, normalized.compressed), size: normalized.compressed.byteLength });
+      diffIds.push(normalized.diffId);
     }
-    entries.sort((a, b) => `${a.platform.os}/${a.platform.architecture}`.localeCompare(`${b.platform.os}/${b.platform.architecture}`));
-    const indexBytes = jsonBytes({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries, ...(options.annotations?.index !== undefined ? { annotations: options.annotations.index } : {}) });
-    await client.putManifest(repo, target.tag, indexBytes, MEDIA_TYPES.ociIndex);
-    const digest = await new RegistryClient().resolveDigest(`${repo}:${target.tag}`);
-    if (digest !== computeDigest(indexBytes)) {
-      throw new ConnectorBuildError("PUBLISH_FAILED", `published ${repo}:${target.tag} as ${computeDigest(indexBytes)} but the registry reports ${digest}`);
-    }
-    return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    const baseHistory = base !== undefined && layers.length >= base.layers.length ? (base.config.history ?? []).length : 0;
+    const { container: _container, container_config: _containerConfig, docker_version: _dockerVersion, ...kept } = config as RawImageConfig & Record<string, unknown>;
+    const normalizedConfig: RawImageConfig = {
+      ...kept,
+      created,
+      rootfs: { type: "layers", diff_ids: diffIds },
+      ...(config.history !== undefined ? { history: config.history.map((h, i) => (i < baseHistory ? h : { ...h, created })) } : {}),
+    };
+    const configBytes = jsonBytes(normalizedConfig);
+    const configDigest = await client.uploadBlob(repo, configBytes);
+    const manifestAnnotations = options.annotations?.platforms?.[platform];
+    const manifestBytes = jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: OCI_CONFIG, digest: configDigest, size: configBytes.byteLength },
+      layers,
+      ...(manifestAnnotations !== undefined ? { annotations: manifestAnnotations } : {}),
+    });
+    const digest = await client.putManifest(repo, computeDigest(manifestBytes), manifestBytes, MEDIA_TYPES.ociManifest);
+    options.log?.(`reproducible ${platform}: ${digest}`);
+    entries.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: manifestBytes.byteLength, platform: { os: config.os, architecture: config.architecture } });
+    platformDigests[platform] = digest;
   }
+  entries.sort((a, b) => `${a.platform.os}/${a.platform.architecture}`.localeCompare(`${b.platform.os}/${b.platform.architecture}`));
+  const indexBytes = jsonBytes({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries, ...(options.annotations?.index !== undefined ? { annotations: options.annotations.index } : {}) });
+  await client.putManifest(repo, target.tag, indexBytes, MEDIA_TYPES.ociIndex);
+  const digest = await new RegistryClient().resolveDigest(`${repo}:${target.tag}`);
+  if (digest !== computeDigest(indexBytes)) {
+    throw new ConnectorBuildError("PUBLISH_FAILED", `published ${repo}:${target.tag} as ${computeDigest(indexBytes)} but the registry reports ${digest}`);
+  }
+  return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runProcess } from "../shared/process.ts";
-import { normalizeTar } from "./tar-normalize.ts";
+import { TarNormalizer, normalizeTar } from "./tar-normalize.ts";
 
 /** A tree with the same contents and different times, archived by GNU tar in pax format (mtime, atime, ctime records). */
 async function archive(mtime: number): Promise<{ tar: Uint8Array; dir: string }> {
@@ -49,3 +49,38 @@ describe("normalizeTar", () => {
     expect((await runProcess("tar", ["--full-time", "--utc", "-tvf", list])).stdout).toMatch(/2001-09-09 01:46:40 \.\/pkg\/module\.py/);
   });
 });
+
+describe("TarNormalizer (streaming)", () => {
+  it("writes what normalizeTar writes, whatever the pieces the archive arrives in (PAX records, long names, cut archives)", async () => {
+    const { tar } = await archive(1_800_000_000);
+    const epoch = 1_700_000_000;
+    const whole = normalizeTar(tar, epoch);
+    for (const piece of [1, 7, 511, 512, 513, 4096, tar.length]) {
+      const out: Uint8Array[] = [];
+      const normalizer = new TarNormalizer(epoch, (c) => out.push(c));
+      for (let i = 0; i < tar.length; i += piece) normalizer.write(tar.subarray(i, i + piece));
+      normalizer.end();
+      expect(Buffer.concat(out).equals(Buffer.from(whole)), `pieces of ${piece} bytes`).toBe(true);
+    }
+    // An archive cut inside an entry's data, and inside a header, comes out as the whole-buffer function writes it.
+    for (const cut of [cutInData(tar), 1536 + 100]) {
+      const part = tar.subarray(0, cut);
+      const out: Uint8Array[] = [];
+      const normalizer = new TarNormalizer(epoch, (c) => out.push(c));
+      for (let i = 0; i < part.length; i += 300) normalizer.write(part.subarray(i, i + 300));
+      normalizer.end();
+      expect(Buffer.concat(out).equals(Buffer.from(normalizeTar(part, epoch))), `cut at ${cut}`).toBe(true);
+    }
+  });
+});
+
+/** An offset inside the data of the archive's first regular file (after its header). */
+function cutInData(tar: Uint8Array): number {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    const size = Number.parseInt(Buffer.from(header.subarray(124, 136)).toString("latin1").replace(/\0.*$/s, "").trim() || "0", 8);
+    if (String.fromCharCode(header[156] as number) === "0" && size > 4) return offset + 512 + 4;
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  throw new Error("no regular file with data");
+}
