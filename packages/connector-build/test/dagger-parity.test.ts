@@ -1,0 +1,189 @@
+// The Dagger engine at parity with the Docker engine, each feature checked on both real engines side
+// by side: the spec time limit, publishing an annotated index, reproducible digests, `noCache`,
+// `withUser`, and what happens to builds that ask for no network.
+//
+// The engine is found as test/dagger-real.test.ts finds it: scripts/test.sh exports it as
+// AIRBYTE_CI_DAGGER_RUNNER_HOST / AIRBYTE_CI_DAGGER_CLI_BIN (or the SDK's own variables are set, as
+// `. .local/dagger-engine.env` sets them). Outside CI, without an engine, the file is reported
+// skipped; with CI=true a missing engine FAILS it.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ImageRecipe, formatImageAddress } from "@airbyte-ci/base-images";
+import type { Platform } from "@airbyte-ci/base-images";
+import { verifySpec } from "../src/connector/build-connectors.ts";
+import { pipIndexSecrets, withPipIndex } from "../src/connector/pip-index.ts";
+import { DaggerEngine } from "../src/engines/dagger/dagger-engine.ts";
+import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
+import type { BuiltImage, Engine } from "../src/engines/engine.ts";
+import { RegistryClient } from "../src/registry/registry-client.ts";
+import { publishReproducible, withSourceDateEpoch } from "../src/supply-chain/reproducible.ts";
+import { localCatalog, pipIndexUrl, runCli, stageExample, uniqueTag } from "./helpers.ts";
+import { recipeFromPublishedBase, stageConnector, uniqueName } from "./helpers/supply-chain.ts";
+
+const RUNNER_HOST = process.env.AIRBYTE_CI_DAGGER_RUNNER_HOST ?? process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
+const CLI_BIN = process.env.AIRBYTE_CI_DAGGER_CLI_BIN ?? process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
+const ENGINE_PRESENT = Boolean(RUNNER_HOST && CLI_BIN && existsSync(CLI_BIN));
+const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+if (ENGINE_PRESENT) {
+  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = RUNNER_HOST;
+  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = CLI_BIN;
+}
+const DAGGER_ENV = { _EXPERIMENTAL_DAGGER_RUNNER_HOST: RUNNER_HOST ?? "", _EXPERIMENTAL_DAGGER_CLI_BIN: CLI_BIN ?? "" };
+const NO_ENGINE = `no Dagger engine: AIRBYTE_CI_DAGGER_RUNNER_HOST/AIRBYTE_CI_DAGGER_CLI_BIN (or _EXPERIMENTAL_DAGGER_RUNNER_HOST/_EXPERIMENTAL_DAGGER_CLI_BIN) are not set to a running engine and its CLI (got ${RUNNER_HOST ?? "unset"}, ${CLI_BIN ?? "unset"}): scripts/test.sh prepares them with scripts/env/dagger-engine.sh`;
+const suite = ENGINE_PRESENT || IN_CI ? describe : describe.skip;
+
+const EPOCH = 1_700_000_000;
+let dagger: DaggerEngine;
+const docker = new DockerEngine();
+const engines = (): Array<[string, Engine]> => [["docker", docker], ["dagger", dagger]];
+const rootAddress = (platform: Platform = "linux/amd64") => formatImageAddress(localCatalog().get("1.0.0").rootImage(platform));
+
+/** Command lines of the processes of this machine (the Dagger engine's containers run on it too) that contain `marker`. */
+function processesWith(marker: string): string[] {
+  return execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((line) => line.includes(marker) && !line.startsWith("ps "));
+}
+
+suite("Dagger at parity with Docker (real engines)", () => {
+  beforeAll(async () => {
+    if (!ENGINE_PRESENT) throw new Error(NO_ENGINE);
+    dagger = new DaggerEngine();
+    await dagger.client();
+  }, 120_000);
+  afterAll(async () => {
+    await dagger?.close();
+  });
+
+  describe("spec time limit (--spec-timeout, RunOptions.timeoutMs)", () => {
+    for (const name of ["docker", "dagger"] as const) {
+      it(`${name}: a spec that never ends is stopped at the limit, fails, and leaves no process behind`, async () => {
+        const engine = engines().find(([n]) => n === name)?.[1] as Engine;
+        const marker = `never-ending-spec-${uniqueTag()}`;
+        const recipe = ImageRecipe.empty().from(rootAddress()).withEntrypoint(["sh", "-c", `sleep 600; : ${marker}`, "spec-never-ends"]);
+        const image = await engine.build({ recipe, platform: "linux/amd64" });
+        const outcome = verifySpec(engine, image, 8_000).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        // While it runs, the check below can see it: the process is there.
+        let seen = false;
+        for (let i = 0; i < 60 && !seen; i++) {
+          seen = processesWith(marker).length > 0;
+          if (!seen) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(seen, "the spec process was seen running").toBe(true);
+        const error = await outcome;
+        expect(error).toMatchObject({ code: "RUN_FAILED", message: expect.stringMatching(/\["spec"\] in .*did not finish within 8 s/) });
+        expect(processesWith(marker)).toEqual([]);
+      }, 300_000);
+    }
+
+    it("dagger: a run that ends within the limit answers as without one (output and exit code)", async () => {
+      const image = await dagger.build({ recipe: ImageRecipe.empty().from(rootAddress()).withEntrypoint(["sh", "-c", 'echo "spec $0"; echo warn >&2; exit 3', "entry"]), platform: "linux/amd64" });
+      expect(await dagger.run(image, ["x"], { useEntrypoint: true, timeoutMs: 60_000 })).toEqual({ stdout: "spec x\n", stderr: "warn\n", exitCode: 3 });
+      expect(await dagger.run(image, ["sh", "-c", "echo plain"], { timeoutMs: 60_000 })).toEqual({ stdout: "plain\n", stderr: "", exitCode: 0 });
+    }, 300_000);
+
+    it("the CLI: build --engine dagger --spec-timeout 5 fails the connector whose spec never ends", async () => {
+      const dir = await stageExample("source-hello", { tag: uniqueTag() });
+      const { appendFileSync } = await import("node:fs");
+      appendFileSync(`${dir}/source_hello/__init__.py`, "\nimport time\nimport sys\nif sys.argv[1:2] == ['spec']:\n    time.sleep(600)\n");
+      const cli = await runCli(["build", dir, "--catalog", "local", "--engine", "dagger", "--output", "none", "--spec-timeout", "5", "--pip-index-url", pipIndexUrl()], { env: DAGGER_ENV });
+      expect(cli.exitCode, cli.stderr).toBe(1);
+      expect(cli.stderr).toMatch(/\["spec"\] in the linux\/amd64 image did not finish within 5 s: the Dagger engine stopped it/);
+    }, 900_000);
+  });
+
+  describe("publish: an annotated multi-platform index", () => {
+    for (const name of ["docker", "dagger"] as const) {
+      it(`${name}: the index carries the index annotations, each manifest its own, and every platform digest is reported`, async () => {
+        const engine = engines().find(([n]) => n === name)?.[1] as Engine;
+        const platforms: Platform[] = ["linux/amd64", "linux/arm64"];
+        const images: BuiltImage[] = [];
+        for (const platform of platforms) {
+          images.push(await engine.build({ recipe: ImageRecipe.empty().from(rootAddress(platform)).withLabel("io.airbyte-ci.test", `parity-${name}`), platform }));
+        }
+        const repo = `127.0.0.1:5000/dagger-parity/${uniqueName(name)}`;
+        const annotations = {
+          index: { "org.opencontainers.image.base.name": `index-of-${name}`, "io.airbyte-ci.test": "index" },
+          platforms: { "linux/amd64": { "io.airbyte-ci.test": "amd64" }, "linux/arm64": { "io.airbyte-ci.test": "arm64" } },
+        };
+        const published = await engine.publish(images, `${repo}:1.0.0`, { annotations });
+        const registry = new RegistryClient();
+        const index = await registry.getManifest(`${repo}:1.0.0`);
+        expect(index.digest).toBe(published.digest);
+        expect(published.address).toBe(`${repo}:1.0.0@${index.digest}`);
+        if (index.kind !== "index") throw new Error(`expected an index at ${repo}:1.0.0, got a ${index.kind}`);
+        expect(index.manifest.annotations).toEqual(annotations.index);
+        expect(index.manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).sort()).toEqual(platforms);
+        for (const platform of platforms) {
+          const entry = index.manifest.manifests.find((m) => `${m.platform?.os}/${m.platform?.architecture}` === platform);
+          expect(published.platformDigests[platform]).toBe(entry?.digest);
+          const manifest = await registry.getManifest(`${repo}@${entry?.digest}`);
+          if (manifest.kind !== "manifest") throw new Error("expected a manifest");
+          expect(manifest.manifest.annotations?.["io.airbyte-ci.test"]).toBe(platform === "linux/amd64" ? "amd64" : "arm64");
+          const config = await registry.getConfig(repo, manifest.manifest.config.digest);
+          expect(config.labels["io.airbyte-ci.test"]).toBe(`parity-${name}`);
+        }
+      }, 600_000);
+    }
+  });
+
+  describe("reproducible digests and noCache", () => {
+    it("dagger: two builds with noCache are two images; published through the normaliser they are one digest", async () => {
+      const catalog = localCatalog();
+      const base = catalog.get("1.0.0");
+      const dir = stageConnector("source-hello", base.publishedAddress as string, "0.1.0");
+      const pipIndex = { indexUrl: pipIndexUrl() };
+      const recipe = withSourceDateEpoch(withPipIndex(await recipeFromPublishedBase(dir, catalog, "linux/amd64"), pipIndex), EPOCH);
+      const request = { recipe, platform: "linux/amd64" as const, contextDir: dir, secrets: pipIndexSecrets(pipIndex), noCache: true };
+      const first = await dagger.build(request);
+      const second = await dagger.build(request);
+      // Two real builds: the engine's own images differ (file times in the connector's layers)…
+      const repo = `127.0.0.1:5000/dagger-parity/${uniqueName("reproducible")}/source-hello`;
+      const plainA = await dagger.publish([first], `${repo}:plain-a`);
+      const plainB = await dagger.publish([second], `${repo}:plain-b`);
+      expect(plainB.platformDigests["linux/amd64"]).not.toBe(plainA.platformDigests["linux/amd64"]);
+      // …and the image keeps no trace of the build-time cache buster.
+      expect(Object.keys((await dagger.inspect(second)).env)).not.toContain("AIRBYTE_CI_NO_CACHE");
+      // Published through the normaliser, they are one.
+      const a = await publishReproducible(dagger, [first], `${repo}:a`, { epoch: EPOCH, baseAddress: base.publishedAddress as string });
+      const b = await publishReproducible(dagger, [second], `${repo}:b`, { epoch: EPOCH, baseAddress: base.publishedAddress as string });
+      expect(b.digest).toBe(a.digest);
+      expect(b.platformDigests).toEqual(a.platformDigests);
+      // The image works.
+      const pulled = await dagger.resolveImage(`${repo}@${a.platformDigests["linux/amd64"]}`);
+      expect((await verifySpec(dagger, pulled.image)).spec).toBe(true);
+    }, 1_200_000);
+
+    it("the CLI: build --engine dagger --reproducible publishes the digest Docker's --reproducible publishes", async () => {
+      const runs = [];
+      for (const engine of ["docker", "dagger"]) {
+        const dir = await stageExample("source-hello", { tag: "0.3.0" });
+        const prefix = `127.0.0.1:5000/dagger-parity/${uniqueName(`cli-${engine}`)}`;
+        const run = await runCli(["build", dir, "--catalog", "local", "--engine", engine, "--output", `registry:${prefix}`, "--reproducible", "--json", "--pip-index-url", pipIndexUrl()], {
+          env: { SOURCE_DATE_EPOCH: String(EPOCH), ...(engine === "dagger" ? DAGGER_ENV : {}) },
+        });
+        expect(run.exitCode, run.stderr).toBe(0);
+        runs.push(JSON.parse(run.stdout)[0] as { output: { digest: string }; platforms: Array<{ digest?: string }> });
+      }
+      const [onDocker, onDagger] = runs;
+      expect(onDagger?.platforms[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(onDagger?.platforms[0]?.digest).toBe(onDocker?.platforms[0]?.digest);
+      expect(onDagger?.output.digest).toBe(onDocker?.output.digest);
+    }, 1_200_000);
+  });
+
+  describe("withUser", () => {
+    for (const name of ["docker", "dagger"] as const) {
+      it(`${name}: later steps, runs and the image config use the recipe's user`, async () => {
+        const engine = engines().find(([n]) => n === name)?.[1] as Engine;
+        const recipe = ImageRecipe.empty().from(rootAddress()).withUser("nobody").withExec(["sh", "-c", "id -un > /tmp/built-by"]);
+        const image = await engine.build({ recipe, platform: "linux/amd64" });
+        expect((await engine.run(image, ["cat", "/tmp/built-by"])).stdout).toBe("nobody\n");
+        expect((await engine.run(image, ["id", "-u"])).stdout).toBe("65534\n");
+        expect((await engine.inspect(image)).user).toBe("nobody");
+      }, 300_000);
+    }
+  });
+});
