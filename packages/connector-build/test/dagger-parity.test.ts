@@ -8,6 +8,8 @@
 // skipped; with CI=true a missing engine FAILS it.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageRecipe, formatImageAddress } from "@airbyte-ci/base-images";
 import type { Platform } from "@airbyte-ci/base-images";
@@ -123,7 +125,8 @@ suite("Dagger at parity with Docker (real engines)", () => {
           if (manifest.kind !== "manifest") throw new Error("expected a manifest");
           expect(manifest.manifest.annotations?.["io.airbyte-ci.test"]).toBe(platform === "linux/amd64" ? "amd64" : "arm64");
           const config = await registry.getConfig(repo, manifest.manifest.config.digest);
-          expect(config.labels["io.airbyte-ci.test"]).toBe(`parity-${name}`);
+          expect((config.config as { Labels?: Record<string, string> } | undefined)?.Labels?.["io.airbyte-ci.test"]).toBe(`parity-${name}`);
+          expect(`${config.os}/${config.architecture}`).toBe(platform);
         }
       }, 600_000);
     }
@@ -172,6 +175,46 @@ suite("Dagger at parity with Docker (real engines)", () => {
       expect(onDagger?.platforms[0]?.digest).toBe(onDocker?.platforms[0]?.digest);
       expect(onDagger?.output.digest).toBe(onDocker?.output.digest);
     }, 1_200_000);
+  });
+
+  describe("builds without network (BuildRequest.network none, --offline)", () => {
+    let server: Server;
+    let port = 0;
+    let connections = 0;
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        connections += 1;
+        socket.end("hello\n");
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const probe = () =>
+      ImageRecipe.empty()
+        .from(rootAddress())
+        .withExec(["python3", "-c", `import socket; socket.create_connection(("127.0.0.1", ${port}), timeout=5).recv(16); print("reached") # ${uniqueTag()}`]);
+
+    it("docker: a step reaches a loopback listener of the host by default, and nothing with network none", async () => {
+      const before = connections;
+      await docker.build({ recipe: probe(), platform: "linux/amd64" });
+      expect(connections).toBe(before + 1);
+      const error = await docker.build({ recipe: probe(), platform: "linux/amd64", network: "none" }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "BUILD_FAILED", message: expect.stringMatching(/Network is unreachable|Connection refused/) });
+      expect(connections).toBe(before + 1);
+    }, 300_000);
+
+    it("dagger: a build asking for no network is refused (USAGE) and nothing runs; the CLI refuses --offline with exit 2", async () => {
+      const before = connections;
+      const error = await dagger.build({ recipe: probe(), platform: "linux/amd64", network: "none" }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "USAGE", message: expect.stringMatching(/the Dagger engine cannot build without network.*--engine docker/) });
+      expect(connections).toBe(before);
+      const dir = await stageExample("source-hello", { tag: uniqueTag() });
+      const cli = await runCli(["build", dir, "--catalog", "local", "--engine", "dagger", "--offline", "--wheelhouse", dir], { env: DAGGER_ENV });
+      expect(cli.exitCode, cli.stderr).toBe(2);
+      expect(cli.stderr).toMatch(/--offline on the dagger engine: .*use --engine docker/);
+      expect(cli.stderr).not.toMatch(/building linux/);
+    }, 300_000);
   });
 
   describe("withUser", () => {

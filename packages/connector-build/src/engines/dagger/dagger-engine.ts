@@ -69,6 +69,17 @@ function platformParts(platform: string): { os: string; architecture: string } {
 }
 
 /**
+ * Why a build without network is refused: Dagger 0.21 runs every `withExec` in the engine's network.
+ * Its no-network exec (`noNetwork`) is internal to the engine (its Dockerfile frontend): a client
+ * asking for it is refused ("cannot use internal argument"), and an exec cannot leave the network
+ * itself (unsharing a network namespace needs CAP_SYS_ADMIN, which only `insecureRootCapabilities`
+ * gives, with the host's kernel interfaces). An offline build that could reach the network would
+ * not prove anything, so none is made.
+ */
+export const NO_NETWORK_REFUSAL =
+  "the Dagger engine cannot build without network (an offline build): Dagger 0.21 runs every build step in the engine's network and offers no per-step network switch to clients; build offline with --engine docker";
+
+/**
  * Builds recipes on a Dagger engine through `@dagger.io/dagger`: each recipe operation lowers to one
  * Container call ({@link lowerRecipe}), a build syncs the container and keeps it, and
  * `BuiltImage.ref` is the container id. Publishing and exporting pass every platform's container
@@ -151,6 +162,7 @@ export class DaggerEngine implements Engine {
 
   async build(request: BuildRequest): Promise<BuiltImage> {
     const { recipe, platform } = request;
+    if (request.network === "none") throw new ConnectorBuildError("USAGE", NO_NETWORK_REFUSAL);
     const first = recipe.operations[0];
     if (first?.op !== "from") {
       throw new ConnectorBuildError(

@@ -49,9 +49,6 @@ export async function runInContainer(
     const done = await container.withExec(command, { expect: ReturnType.Any, ...(useEntrypoint ? { useEntrypoint: true } : {}) }).sync();
     const [stdout, stderr, exitCode] = await Promise.all([done.stdout(), done.stderr(), done.exitCode()]);
     if (options.timeoutMs !== undefined) {
-      if (exitCode === 127 && /timeout: failed to run command|^timeout: .*No such file/m.test(stderr) === false && /executable file not found|"timeout": .*not found/.test(stderr)) {
-        throw missingTimeout(image);
-      }
       if ((exitCode === 124 || exitCode === 137) && TIMED_OUT.test(stderr)) {
         throw new ConnectorBuildError(
           "RUN_FAILED",
@@ -65,6 +62,8 @@ export async function runInContainer(
   } catch (error) {
     if (error instanceof ConnectorBuildError) throw error;
     if (isConnectionError(error)) throw errors.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away running ${JSON.stringify(argv)}`, error);
+    const said = `${error instanceof Error ? error.message : ""}\n${error instanceof ExecError ? error.stderr : ""}`;
+    if (options.timeoutMs !== undefined && /"timeout": executable file not found|exec: "timeout"/.test(said)) throw missingTimeout(image);
     if (error instanceof ExecError) {
       throw new ConnectorBuildError(
         "RUN_FAILED",
@@ -72,7 +71,6 @@ export async function runInContainer(
         { cause: errors.safeCause(error) },
       );
     }
-    if (options.timeoutMs !== undefined && /"timeout".*(executable file not found|no such file)/i.test(error instanceof Error ? error.message : "")) throw missingTimeout(image);
     throw errors.wrap("RUN_FAILED", `could not run ${JSON.stringify(argv)} in the ${image.platform} image`, error);
   }
 }
