@@ -9,7 +9,8 @@
  *   base's own published blobs, byte for byte;
  * - every other layer is rewritten ({@link normalizeTar}: times clamped to SOURCE_DATE_EPOCH) and
  *   compressed with a fixed gzip setting and no name or time in the gzip header;
- * - the config's `created` and the connector's history entries say SOURCE_DATE_EPOCH;
+ * - the config's `created` and the connector's history entries say SOURCE_DATE_EPOCH (the base's
+ *   entries too when the engine rewrote them, as Dagger does);
  * - Python writes its `.pyc` in checked-hash mode because every `withExec` after the base runs with
  *   `SOURCE_DATE_EPOCH` set ({@link withSourceDateEpoch}), so compiled files do not embed the
  *   install time.
@@ -74,6 +75,14 @@ async function readBase(client: RegistryClient, address: string, platform: Platf
   return { repo, layers: manifest.manifest.layers, config };
 }
 
+/** How many entries `history` starts with that are `base`'s, field for field. */
+function samePrefix(history: readonly object[], base: readonly object[]): number {
+  const canonical = (entry: object) => JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b)));
+  let count = 0;
+  while (count < history.length && count < base.length && canonical(history[count] as object) === canonical(base[count] as object)) count += 1;
+  return count;
+}
+
 /** A deterministic gzip: fixed level, no file name, header time 0 (Node's zlib writes none). */
 function gzip(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(gzipSync(bytes, { level: 9 }));
@@ -134,7 +143,10 @@ export async function publishReproducible(
         layers.push({ mediaType: OCI_LAYER_GZIP, digest: await client.uploadBlob(repo, compressed), size: compressed.byteLength });
         diffIds.push(computeDigest(normalized));
       }
-      const baseHistory = base !== undefined && layers.length >= base.layers.length ? (base.config.history ?? []).length : 0;
+      // The base's own history entries are kept as published when the engine kept them (Docker); an
+      // engine that rewrites them (Dagger: one "import image layer" entry per layer, stamped with the
+      // time it pulled the base) has its entries stamped SOURCE_DATE_EPOCH like the connector's.
+      const baseHistory = base !== undefined && layers.length >= base.layers.length ? samePrefix(config.history ?? [], base.config.history ?? []) : 0;
       const { container: _container, container_config: _containerConfig, docker_version: _dockerVersion, ...kept } = config as RawImageConfig & Record<string, unknown>;
       const normalizedConfig: RawImageConfig = {
         ...kept,
