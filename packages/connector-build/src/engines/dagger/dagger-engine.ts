@@ -10,6 +10,7 @@ import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dag
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
+import { parsePublishReference } from "../docker/publish.ts";
 import { flattenOciIndex } from "./oci-layout.ts";
 import { checkLoweringInputs, describeRecipeOperation, loopbackTunnels, lowerRecipe } from "./lowering.ts";
 import type { LowerRecipeOptions } from "./lowering.ts";
@@ -332,6 +333,7 @@ export class DaggerEngine implements Engine {
 
   /** Publishes the platform variants as one annotated index, as the Docker engine does ({@link publishVariants}). */
   async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
+    parsePublishReference(reference);
     const containers = await this.variants(images, "PUBLISH_FAILED");
     const variants = containers.map((container, i) => ({ container, platform: (images[i] as BuiltImage).platform }));
     return publishVariants(variants, reference, options, this.errors);
