@@ -88,6 +88,12 @@ suite("Dagger at parity with Docker (real engines)", () => {
       expect(await dagger.run(image, ["sh", "-c", "echo plain"], { timeoutMs: 60_000 })).toEqual({ stdout: "plain\n", stderr: "", exitCode: 0 });
     }, 300_000);
 
+    it("dagger: an image without coreutils timeout gets a clear error, not a spec failure", async () => {
+      const image = await dagger.build({ recipe: ImageRecipe.empty().from(rootAddress()).withExec(["rm", "/usr/bin/timeout"]), platform: "linux/amd64" });
+      await expect(dagger.run(image, ["true"], { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "RUN_FAILED", message: expect.stringMatching(/has no timeout command \(coreutils\)/) });
+      expect((await dagger.run(image, ["true"])).exitCode).toBe(0);
+    }, 300_000);
+
     it("the CLI: build --engine dagger --spec-timeout 5 fails the connector whose spec never ends", async () => {
       const dir = await stageExample("source-hello", { tag: uniqueTag() });
       const { appendFileSync } = await import("node:fs");

@@ -9,6 +9,8 @@ import type { SecretScrubber } from "./scrub.ts";
 const KILL_AFTER_SECONDS = 5;
 /** What GNU `timeout --verbose` writes to stderr when the limit is reached, whichever signal it sends. */
 const TIMED_OUT = /^timeout: sending signal (TERM|KILL) to command /m;
+/** What the Dagger engine says when the image has no `timeout`. */
+const NO_TIMEOUT = /^exec: "timeout": executable file not found/;
 
 /**
  * The argv that runs `argv` for at most `timeoutMs`: coreutils `timeout`, in the container. A Dagger
@@ -49,6 +51,8 @@ export async function runInContainer(
     const done = await container.withExec(command, { expect: ReturnType.Any, ...(useEntrypoint ? { useEntrypoint: true } : {}) }).sync();
     const [stdout, stderr, exitCode] = await Promise.all([done.stdout(), done.stderr(), done.exitCode()]);
     if (options.timeoutMs !== undefined) {
+      // With `expect: ANY`, an argv that cannot start is a result: exit code 1 and Dagger's message.
+      if (exitCode !== 0 && NO_TIMEOUT.test(stderr)) throw missingTimeout(image);
       if ((exitCode === 124 || exitCode === 137) && TIMED_OUT.test(stderr)) {
         throw new ConnectorBuildError(
           "RUN_FAILED",
@@ -62,8 +66,6 @@ export async function runInContainer(
   } catch (error) {
     if (error instanceof ConnectorBuildError) throw error;
     if (isConnectionError(error)) throw errors.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away running ${JSON.stringify(argv)}`, error);
-    const said = `${error instanceof Error ? error.message : ""}\n${error instanceof ExecError ? error.stderr : ""}`;
-    if (options.timeoutMs !== undefined && /"timeout": executable file not found|exec: "timeout"/.test(said)) throw missingTimeout(image);
     if (error instanceof ExecError) {
       throw new ConnectorBuildError(
         "RUN_FAILED",
