@@ -22,7 +22,7 @@ describe("test suites of the test command", () => {
   );
 
   it("the files that read the Dagger engine's or cosign's variables are the late suite, and only it", () => {
-    expect(daggerFiles.sort()).toEqual(["test/dagger-real.test.ts", "test/trust-cosign.test.ts", "test/trust-dagger.test.ts"]);
+    expect(daggerFiles.sort()).toEqual(["test/dagger-parity.test.ts", "test/dagger-real.test.ts", "test/trust-cosign.test.ts", "test/trust-dagger.test.ts"]);
     const dagger = (scripts["test:late"] ?? "").split(/\s+/).filter((w) => w.endsWith(".test.ts"));
     expect(dagger.sort()).toEqual([...daggerFiles].sort());
     const excluded = [...(scripts.test ?? "").matchAll(/--exclude\s+(\S+)/g)].map((m) => m[1]);

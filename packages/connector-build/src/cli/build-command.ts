@@ -94,6 +94,9 @@ export async function buildCommand(
   }
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine);
+  if (opts.offline && engine.name === "dagger") {
+    throw new ConnectorBuildError("USAGE", `--offline on the dagger engine${opts.engine === "auto" ? " (--engine auto picked it)" : ""}: Dagger 0.21 runs every build step in its own network and offers clients no per-step network switch, so the build could not be kept offline: use --engine docker`);
+  }
   // One live line per running connector on a terminal, plain lines otherwise; a table at the end.
   const progress = createFleetProgress(process.stderr);
   try {

@@ -17,8 +17,8 @@ export interface BuildRequest {
   readonly onProgress?: (line: string) => void;
   /**
    * `none`: build containers get no network at all (offline builds). Default: the engine's
-   * (Docker: the host network, so loopback services are reachable). The Dagger engine has no
-   * per-build switch and ignores it.
+   * (Docker: the host network, so loopback services are reachable). The Dagger engine refuses it
+   * (USAGE, before any work): Dagger 0.21 offers clients no per-step network switch.
    */
   readonly network?: "none";
   /** Build every step anew, reusing no cached result. Default: false. */
@@ -66,9 +66,13 @@ export interface RunResult {
 export interface RunOptions {
   /** Run through the image's entrypoint. Default false (`--entrypoint ""`). */
   readonly useEntrypoint?: boolean;
-  /** Stop the container after this many milliseconds (engines that can; it is then removed) and fail. Default: no limit. */
+  /**
+   * Stop the run after this many milliseconds and fail (RUN_FAILED) with nothing left running.
+   * Docker: the container is removed; Dagger: coreutils `timeout` in the container stops the command
+   * and the exec, and with it the container, ends. Default: no limit.
+   */
   readonly timeoutMs?: number;
-  /** `false`: no network in the container (spec must not need one). Default: the engine's network. */
+  /** `false`: no network in the container (spec must not need one; Docker only, see {@link Engine.run}). Default: the engine's network. */
   readonly network?: boolean;
 }
 
@@ -157,7 +161,8 @@ export interface Engine {
   /**
    * Runs an argv in an image (the entrypoint is not used unless `useEntrypoint`). `network: false`
    * asks for a container without network (Docker: `--network none`); engines that cannot honour it
-   * run with their default network.
+   * run with their default network (Dagger 0.21: every exec is in the engine's network, where the
+   * host's loopback services are not reachable).
    */
   run(image: BuiltImage, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Reads the image config. */

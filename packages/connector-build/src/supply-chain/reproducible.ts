@@ -106,6 +106,14 @@ async function normalizeLayer(source: Readable, gzipped: boolean, epoch: number)
   return { compressed: new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.length), diffId: `sha256:${diff.digest("hex")}` };
 }
 
+/** How many entries `history` starts with that are `base`'s, field for field. */
+function samePrefix(history: readonly object[], base: readonly object[]): number {
+  const canonical = (entry: object) => JSON.stringify(Object.entries(entry).sort(([a], [b]) => a.localeCompare(b)));
+  let count = 0;
+  while (count < history.length && count < base.length && canonical(history[count] as object) === canonical(base[count] as object)) count += 1;
+  return count;
+}
+
 /** The tag the engine's own image is pushed under before it is normalised: `<tag>.unnormalized`, shortened to fit 128 characters. */
 export function stagingTag(tag: string): string {
   const suffix = ".unnormalized";
@@ -172,7 +180,10 @@ export async function publishReproducible(
       layers.push({ mediaType: OCI_LAYER_GZIP, digest: await client.uploadBlob(repo, normalized.compressed), size: normalized.compressed.byteLength });
       diffIds.push(normalized.diffId);
     }
-    const baseHistory = base !== undefined && layers.length >= base.layers.length ? (base.config.history ?? []).length : 0;
+    // The base's own history entries are kept as published when the engine kept them (Docker); an
+    // engine that rewrites them (Dagger: one "import image layer" entry per layer, stamped with the
+    // time it pulled the base) has its entries stamped SOURCE_DATE_EPOCH like the connector's.
+    const baseHistory = base !== undefined && layers.length >= base.layers.length ? samePrefix(config.history ?? [], base.config.history ?? []) : 0;
     const { container: _container, container_config: _containerConfig, docker_version: _dockerVersion, ...kept } = config as RawImageConfig & Record<string, unknown>;
     const normalizedConfig: RawImageConfig = {
       ...kept,

@@ -79,7 +79,7 @@ export interface FakeImageConfig {
 export interface FakeDaggerSessionOptions {
   /** Session token. Default: random. */
   readonly token?: string;
-  /** Answer of `version`. Default: `v0.21.9`. */
+  /** Answer of `version`. Default: `v0.21.8`. */
   readonly version?: string;
   /** Decides each exec's outcome. Default: success with empty output. */
   readonly exec?: (exec: FakeExec) => FakeExecResult | undefined;
@@ -402,7 +402,7 @@ export class FakeDaggerSession {
   private resolveQuery(field: string, args: Record<string, unknown>): Resolved {
     switch (field) {
       case "version":
-        return this.options.version ?? "v0.21.9";
+        return this.options.version ?? "v0.21.8";
       case "defaultPlatform":
         return DEFAULT_PLATFORM;
       case "host":

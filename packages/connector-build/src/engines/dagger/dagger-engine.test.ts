@@ -13,6 +13,7 @@ import { FakeDaggerSession } from "../../../test/dagger/fake-dagger-session.ts";
 
 import { DaggerEngine, daggerCliAvailable, daggerSessionAvailable } from "./dagger-engine.ts";
 import { daggerCallsFor, loopbackTunnels } from "./lowering.ts";
+import { withTimeout } from "./run.ts";
 
 const BASE = `docker.io/library/python:3.11-slim@sha256:${"1".repeat(64)}`;
 const SECRET_VALUE = "s3cr3t-index-token-do-not-leak";
@@ -62,6 +63,13 @@ describe("daggerCallsFor", () => {
       field: "withFile",
       args: { path: "main.py", source: { hostFile: "/ctx/main.py" }, permissions: 0o755 },
     });
+  });
+});
+
+describe("withTimeout", () => {
+  it("runs the argv under coreutils timeout: TERM at the limit, KILL 5 s later, what it sent on stderr", () => {
+    expect(withTimeout(["python", "main.py", "spec"], 120_000)).toEqual(["timeout", "--verbose", "--kill-after=5s", "120s", "python", "main.py", "spec"]);
+    expect(withTimeout(["true"], 1500)).toEqual(["timeout", "--verbose", "--kill-after=5s", "1.5s", "true"]);
   });
 });
 
@@ -185,6 +193,14 @@ describe("DaggerEngine through the real SDK, against a recording GraphQL endpoin
       process.env.DAGGER_SESSION_TOKEN = fake.token;
       quiet.mockRestore();
     }
+  });
+
+  it("refuses, before any request reaches the engine: a build without network, a publish to a digest", async () => {
+    const offline = await engine.build({ recipe: ImageRecipe.empty().from(BASE).withExec(["true"]), platform: "linux/amd64", network: "none" }).catch((e: unknown) => e);
+    expect(offline).toMatchObject({ code: "USAGE", message: expect.stringMatching(/^the Dagger engine cannot build without network/) });
+    const image = { engine: "dagger" as const, platform: "linux/amd64" as const, ref: "not-held" };
+    await expect(engine.publish([image], `127.0.0.1:5000/x/y@sha256:${"1".repeat(64)}`)).rejects.toMatchObject({ code: "USAGE" });
+    expect(fake.requests).toHaveLength(0);
   });
 
   it("refuses images of another engine and recipes that do not start with from", async () => {

@@ -2,19 +2,22 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, resolve as resolvePath } from "node:path";
 import { randomBytes } from "node:crypto";
-import { inspect } from "node:util";
 import type { Writable } from "node:stream";
 import { ImageRecipe } from "@airbyte-ci/base-images";
 import type { Platform, RecipeOperation } from "@airbyte-ci/base-images";
-import { ExecError, GraphQLRequestError, ImageMediaTypes, NotAwaitedRequestError, ReturnType, UnknownDaggerError, connect } from "@dagger.io/dagger";
+import { ExecError, ImageMediaTypes, connect } from "@dagger.io/dagger";
 import type { Client, ConnectOpts, Container, ContainerID } from "@dagger.io/dagger";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
+import { parsePublishReference } from "../docker/publish.ts";
 import { flattenOciIndex } from "./oci-layout.ts";
 import { checkLoweringInputs, describeRecipeOperation, loopbackTunnels, lowerRecipe } from "./lowering.ts";
 import type { LowerRecipeOptions } from "./lowering.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import { publishVariants } from "./publish.ts";
+import { runInContainer } from "./run.ts";
+import { SecretScrubber, isConnectionError, messageOf } from "./scrub.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
 
 export { daggerCliAvailable, daggerSessionAvailable } from "./discovery.ts";
 
@@ -66,21 +69,16 @@ function platformParts(platform: string): { os: string; architecture: string } {
   return { os, architecture };
 }
 
-/** True for errors that mean the engine could not be reached at all (refused, reset, unknown host). */
-function isConnectionError(error: unknown): boolean {
-  if (error instanceof NotAwaitedRequestError) return true;
-  if (error instanceof GraphQLRequestError) {
-    const status = (error.response as { status?: number } | undefined)?.status;
-    return status === 401 || status === 403;
-  }
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown; errno?: unknown }).code ?? (current as { errno?: unknown }).errno;
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return true;
-    current = current.cause;
-  }
-  return false;
-}
+/**
+ * Why a build without network is refused: Dagger 0.21 runs every `withExec` in the engine's network.
+ * Its no-network exec (`noNetwork`) is internal to the engine (its Dockerfile frontend): a client
+ * asking for it is refused ("cannot use internal argument"), and an exec cannot leave the network
+ * itself (unsharing a network namespace needs CAP_SYS_ADMIN, which only `insecureRootCapabilities`
+ * gives, with the host's kernel interfaces). An offline build that could reach the network would
+ * not prove anything, so none is made.
+ */
+export const NO_NETWORK_REFUSAL =
+  "the Dagger engine cannot build without network (an offline build): Dagger 0.21 runs every build step in the engine's network and offers no per-step network switch to clients; build offline with --engine docker";
 
 /**
  * Builds recipes on a Dagger engine through `@dagger.io/dagger`: each recipe operation lowers to one
@@ -98,8 +96,8 @@ export class DaggerEngine implements Engine {
   private readonly options: DaggerEngineOptions;
   private session: Promise<Session> | undefined;
   private readonly held = new Map<string, Held>();
-  /** Every secret value this engine was given, to scrub them from error messages. */
-  private readonly secretValues = new Set<string>();
+  /** Every secret value this engine was given, scrubbed from error messages. */
+  private readonly errors = new SecretScrubber();
 
   constructor(options: DaggerEngineOptions = {}) {
     this.options = options;
@@ -144,7 +142,7 @@ export class DaggerEngine implements Engine {
     try {
       client = await clientReady;
     } catch (error) {
-      throw new ConnectorBuildError("ENGINE_UNAVAILABLE", `could not open ${where}: ${this.scrub(messageOf(error))}`, { cause: error });
+      throw new ConnectorBuildError("ENGINE_UNAVAILABLE", `could not open ${where}: ${this.errors.scrub(messageOf(error))}`, { cause: error });
     }
     const release = async () => {
       end();
@@ -156,8 +154,8 @@ export class DaggerEngine implements Engine {
       await release();
       throw new ConnectorBuildError(
         "ENGINE_UNAVAILABLE",
-        `${where} did not answer: ${this.scrub(messageOf(error))}: expected a Dagger engine (set DAGGER_SESSION_PORT/DAGGER_SESSION_TOKEN, _EXPERIMENTAL_DAGGER_RUNNER_HOST, or install the dagger CLI)`,
-        { cause: this.safeCause(error) },
+        `${where} did not answer: ${this.errors.scrub(messageOf(error))}: expected a Dagger engine (set DAGGER_SESSION_PORT/DAGGER_SESSION_TOKEN, _EXPERIMENTAL_DAGGER_RUNNER_HOST, or install the dagger CLI)`,
+        { cause: this.errors.safeCause(error) },
       );
     }
     return { client, release };
@@ -165,6 +163,7 @@ export class DaggerEngine implements Engine {
 
   async build(request: BuildRequest): Promise<BuiltImage> {
     const { recipe, platform } = request;
+    if (request.network === "none") throw new ConnectorBuildError("USAGE", NO_NETWORK_REFUSAL);
     const first = recipe.operations[0];
     if (first?.op !== "from") {
       throw new ConnectorBuildError(
@@ -172,14 +171,15 @@ export class DaggerEngine implements Engine {
         `cannot build the recipe on Dagger: it must start with from(<digest-pinned address>), but starts with ${first?.op ?? "nothing"}`,
       );
     }
-    for (const value of Object.values(request.secrets ?? {})) if (value !== "") this.secretValues.add(value);
+    this.errors.add(Object.values(request.secrets ?? {}));
     // Loopback addresses in secrets (a local package index) reach the host through host services.
     const tunnels = loopbackTunnels(request.secrets);
-    for (const value of Object.values(tunnels.secrets ?? {})) if (value !== "") this.secretValues.add(value);
+    this.errors.add(Object.values(tunnels.secrets ?? {}));
     const loweringOptions = {
       ...(request.contextDir !== undefined ? { contextDir: resolvePath(request.contextDir) } : {}),
       ...(tunnels.secrets !== undefined ? { secrets: tunnels.secrets } : {}),
       ...(tunnels.services.length > 0 ? { hostServices: tunnels.services } : {}),
+      ...(request.noCache ? { cacheBust: randomBytes(8).toString("hex") } : {}),
     };
     checkLoweringInputs(recipe, loweringOptions);
     const client = await this.client();
@@ -206,8 +206,8 @@ export class DaggerEngine implements Engine {
     platform: Platform,
     loweringOptions: LowerRecipeOptions,
   ): Promise<ConnectorBuildError> {
-    if (isConnectionError(error)) return this.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away during the build for ${platform}`, error);
-    if (!(error instanceof ExecError)) return this.wrap("BUILD_FAILED", `Dagger build for ${platform} failed`, error);
+    if (isConnectionError(error)) return this.errors.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away during the build for ${platform}`, error);
+    if (!(error instanceof ExecError)) return this.errors.wrap("BUILD_FAILED", `Dagger build for ${platform} failed`, error);
 
     const execs = recipe.operations.flatMap((op, index) => (op.op === "withExec" ? [{ op, index }] : []));
     const same = execs.filter(({ op }) => sameArgv(op.args, error.cmd));
@@ -230,10 +230,10 @@ export class DaggerEngine implements Engine {
     const output = lastLines(`${error.stdout}\n${error.stderr}`);
     return new ConnectorBuildError(
       "BUILD_FAILED",
-      this.scrub(
+      this.errors.scrub(
         `Dagger build for ${platform} failed at ${where}: ${JSON.stringify(error.cmd)} exited with code ${error.exitCode}\nlast output:\n${output || "(none)"}`,
       ),
-      { cause: this.safeCause(error) },
+      { cause: this.errors.safeCause(error) },
     );
   }
 
@@ -256,39 +256,23 @@ export class DaggerEngine implements Engine {
       synced = await client.container({ platform: platform as never }).from(trimmed).sync();
       ref = await synced.id();
     } catch (error) {
-      if (isConnectionError(error)) throw this.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away resolving ${trimmed}`, error);
-      throw this.wrap("USAGE", `image ${trimmed} could not be pulled for ${platform}`, error);
+      if (isConnectionError(error)) throw this.errors.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away resolving ${trimmed}`, error);
+      throw this.errors.wrap("USAGE", `image ${trimmed} could not be pulled for ${platform}`, error);
     }
     this.held.set(ref, { container: synced, platform, residue: { mounts: [], secretVariables: [] } });
     return { reference: trimmed, id: ref, image: { engine: "dagger", platform, ref } };
   }
 
-  async run(image: BuiltImage, argv: readonly string[], options: { useEntrypoint?: boolean } = {}): Promise<RunResult> {
-    if (!options.useEntrypoint && argv.length === 0) {
-      throw new ConnectorBuildError("RUN_FAILED", "run: an argv is required when the entrypoint is not used");
-    }
+  /**
+   * Runs an argv in the image as it would run elsewhere: without the build's cache mounts and
+   * secrets. `timeoutMs` is kept in the container by coreutils `timeout` ({@link runInContainer}).
+   */
+  async run(image: BuiltImage, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const held = await this.resolve(image, "RUN_FAILED");
-    // Run the image as it would run elsewhere: without the build's cache mounts and secrets.
     let container = held.container;
     for (const mount of held.residue.mounts) container = container.withoutMount(mount);
     for (const name of held.residue.secretVariables) container = container.withoutSecretVariable(name);
-    try {
-      const done = await container
-        .withExec([...argv], { expect: ReturnType.Any, ...(options.useEntrypoint ? { useEntrypoint: true } : {}) })
-        .sync();
-      const [stdout, stderr, exitCode] = await Promise.all([done.stdout(), done.stderr(), done.exitCode()]);
-      return { stdout, stderr, exitCode };
-    } catch (error) {
-      if (isConnectionError(error)) throw this.wrap("ENGINE_UNAVAILABLE", `the Dagger engine went away running ${JSON.stringify(argv)}`, error);
-      if (error instanceof ExecError) {
-        throw new ConnectorBuildError(
-          "RUN_FAILED",
-          this.scrub(`${JSON.stringify(argv)} in the ${image.platform} image ended abnormally (exit code ${error.exitCode}):\n${lastLines(`${error.stdout}\n${error.stderr}`) || "(no output)"}`),
-          { cause: this.safeCause(error) },
-        );
-      }
-      throw this.wrap("RUN_FAILED", `could not run ${JSON.stringify(argv)} in the ${image.platform} image`, error);
-    }
+    return runInContainer(container, image, argv, options, this.errors);
   }
 
   async inspect(image: BuiltImage): Promise<ImageConfig> {
@@ -309,7 +293,7 @@ export class DaggerEngine implements Engine {
       for (const [name, value] of await Promise.all(labels.map((l) => Promise.all([l.name(), l.value()])))) labelMap[name] = value;
       return { env, labels: labelMap, entrypoint, cmd, workdir, user, ...platformParts(platform) };
     } catch (error) {
-      throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "RUN_FAILED", `could not read the config of the ${image.platform} image`, error);
+      throw this.errors.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "RUN_FAILED", `could not read the config of the ${image.platform} image`, error);
     }
   }
 
@@ -327,7 +311,7 @@ export class DaggerEngine implements Engine {
       renameSync(partial, target);
     } catch (error) {
       rmSync(partial, { force: true });
-      throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export ${images.length} image(s) to ${target}`, error);
+      throw this.errors.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export ${images.length} image(s) to ${target}`, error);
     }
   }
 
@@ -339,7 +323,7 @@ export class DaggerEngine implements Engine {
       try {
         await container.export(tarball, { mediaTypes: ImageMediaTypes.Docker });
       } catch (error) {
-        throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export the ${image.platform} image as a tarball`, error);
+        throw this.errors.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export the ${image.platform} image as a tarball`, error);
       }
       return await loadTarballIntoDocker(tarball, tag, image.platform, this.options.dockerCli);
     } finally {
@@ -347,35 +331,12 @@ export class DaggerEngine implements Engine {
     }
   }
 
-  /**
-   * Publishes the platform variants as one index. Per-platform annotations go on each variant's
-   * manifest (`withAnnotation`); Dagger's publish takes no index annotations, so `annotations.index`
-   * is not written by this engine.
-   */
+  /** Publishes the platform variants as one annotated index, as the Docker engine does ({@link publishVariants}). */
   async publish(images: readonly BuiltImage[], reference: string, options: PublishOptions = {}): Promise<PublishResult> {
-    if (reference.includes("@")) {
-      throw new ConnectorBuildError("PUBLISH_FAILED", `cannot publish to ${reference}: expected registry/repository:tag, without a digest`);
-    }
-    const variants = (await this.variants(images, "PUBLISH_FAILED")).map((container, i) => {
-      const platform = images[i]?.platform;
-      const annotations = platform === undefined ? undefined : options.annotations?.platforms?.[platform];
-      let annotated = container;
-      for (const [name, value] of Object.entries(annotations ?? {})) annotated = annotated.withAnnotation(name, value);
-      return annotated;
-    });
-    const client = await this.client();
-    let address: string;
-    try {
-      address = await client.container().publish(reference, { platformVariants: variants });
-    } catch (error) {
-      throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "PUBLISH_FAILED", `could not publish ${images.map((i) => i.platform).join(", ")} to ${reference}`, error);
-    }
-    const digest = /@(sha256:[0-9a-f]{64})$/.exec(address)?.[1];
-    if (!digest) {
-      throw new ConnectorBuildError("PUBLISH_FAILED", `publishing ${reference} answered '${address}': expected an address ending in @sha256:<64 hex digits>`);
-    }
-    // Dagger reports the index digest only; per-platform manifest digests are left to the registry.
-    return { address, digest, platformDigests: {} };
+    parsePublishReference(reference);
+    const containers = await this.variants(images, "PUBLISH_FAILED");
+    const variants = containers.map((container, i) => ({ container, platform: (images[i] as BuiltImage).platform }));
+    return publishVariants(variants, reference, options, this.errors);
   }
 
   async close(): Promise<void> {
@@ -409,34 +370,6 @@ export class DaggerEngine implements Engine {
     }
     return Promise.all(images.map(async (image) => (await this.resolve(image, code)).container));
   }
-
-  /** Replaces every secret value this engine was given by `***`. */
-  private scrub(text: string): string {
-    let out = text;
-    for (const value of this.secretValues) out = out.split(value).join("***");
-    return out;
-  }
-
-  /** The error itself, unless it (its request, say) carries a secret value: then a scrubbed copy. */
-  private safeCause(error: unknown): unknown {
-    const dump = inspect(error, { depth: 6 });
-    for (const value of this.secretValues) if (dump.includes(value)) return new Error(this.scrub(messageOf(error)));
-    return error;
-  }
-
-  private wrap(code: ConnectorBuildErrorCode, what: string, error: unknown): ConnectorBuildError {
-    if (error instanceof ConnectorBuildError) return error;
-    return new ConnectorBuildError(code, this.scrub(`${what}: ${messageOf(error)}`), { cause: this.safeCause(error) });
-  }
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof UnknownDaggerError && error.cause instanceof Error) return `${error.message}: ${error.cause.message}`;
-  if (error instanceof GraphQLRequestError) {
-    const status = (error.response as { status?: number } | undefined)?.status;
-    if (status !== undefined && status !== 200) return `${error.message} (HTTP ${status})`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {

@@ -34,7 +34,16 @@ export interface LowerRecipeOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Host loopback services bound right after `from` ({@link loopbackTunnels}). Default: none. */
   readonly hostServices?: readonly HostLoopbackService[];
+  /**
+   * A value unique to this build: set as {@link CACHE_BUST_VARIABLE} right after `from` and unset at
+   * the end, so that no step after `from` has the cache key of an earlier build (`noCache`), while
+   * the image's config is the recipe's. Default: none (the engine's cache is used).
+   */
+  readonly cacheBust?: string;
 }
+
+/** The variable {@link LowerRecipeOptions.cacheBust} is set in, during the build only. */
+export const CACHE_BUST_VARIABLE = "AIRBYTE_CI_NO_CACHE";
 
 /** A loopback address of the host a build step reaches through a Dagger host service. */
 export interface HostLoopbackService {
@@ -286,7 +295,9 @@ function applyCall(client: Client, container: Container, call: DaggerCall, secre
  *   session are seen;
  * - `withMountedCache` mounts `client.cacheVolume(name)` with the recipe's sharing mode;
  * - `withSecretVariable` hands the value to the engine once, through `client.setSecret(name, value)`,
- *   and references the secret by id: it is never set as a plain environment variable.
+ *   and references the secret by id: it is never set as a plain environment variable;
+ * - `cacheBust` (a build with `noCache`) is a build-time variable only: every step after `from` runs
+ *   anew, the image's environment is the recipe's.
  *
  * Inputs are checked first ({@link checkLoweringInputs}): a missing source or secret throws BUILD_FAILED.
  */
@@ -297,11 +308,12 @@ export function lowerRecipe(client: Client, recipe: ImageRecipe, platform: Platf
   for (const [index, call] of calls.entries()) {
     container = applyCall(client, container, call, options.secrets);
     if (index === 0) {
+      if (options.cacheBust !== undefined) container = container.withEnvVariable(CACHE_BUST_VARIABLE, options.cacheBust);
       for (const service of options.hostServices ?? []) {
         const tunnel = client.host().service(service.ports.map((port) => ({ frontend: port, backend: port })), { host: service.host });
         container = container.withServiceBinding(service.alias, tunnel);
       }
     }
   }
-  return container;
+  return options.cacheBust !== undefined ? container.withoutEnvVariable(CACHE_BUST_VARIABLE) : container;
 }
