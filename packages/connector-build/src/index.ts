@@ -19,7 +19,7 @@ export type {
   CacheReport,
   Engine,
   EngineName,
-  ImageConfig,
+  ImageRunConfig,
   PublishAnnotations,
   PublishOptions,
   PublishResult,

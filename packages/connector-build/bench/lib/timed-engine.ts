@@ -1,4 +1,4 @@
-import type { BuildRequest, BuiltImage, Engine, EngineName, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "@airbyte-ci/connector-build";
+import type { BuildRequest, BuiltImage, Engine, EngineName, ImageRunConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "@airbyte-ci/connector-build";
 
 // An engine wrapper that times `build` alone (buildConnectors also loads hooks, runs `spec` and tags).
 
@@ -21,7 +21,7 @@ export class TimedEngine implements Engine {
   run(image: BuiltImage, argv: readonly string[], options?: { useEntrypoint?: boolean }): Promise<RunResult> {
     return this.inner.run(image, argv, options);
   }
-  inspect(image: BuiltImage): Promise<ImageConfig> {
+  inspect(image: BuiltImage): Promise<ImageRunConfig> {
     return this.inner.inspect(image);
   }
   exportOci(images: readonly BuiltImage[], file: string): Promise<void> {

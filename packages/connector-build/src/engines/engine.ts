@@ -77,7 +77,7 @@ export interface RunOptions {
 }
 
 /** The parts of an image's config that builds and checks look at. */
-export interface ImageConfig {
+export interface ImageRunConfig {
   readonly env: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
   readonly entrypoint: readonly string[];
@@ -166,7 +166,7 @@ export interface Engine {
    */
   run(image: BuiltImage, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Reads the image config. */
-  inspect(image: BuiltImage): Promise<ImageConfig>;
+  inspect(image: BuiltImage): Promise<ImageRunConfig>;
   /** Writes the images (one per platform) as one OCI tarball. */
   exportOci(images: readonly BuiltImage[], file: string): Promise<void>;
   /** Loads an image into the local Docker under `tag`; returns the local image id. */

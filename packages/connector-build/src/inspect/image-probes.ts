@@ -1,4 +1,4 @@
-import type { BuiltImage, Engine, ImageConfig, ResolvedImage } from "../engines/engine.ts";
+import type { BuiltImage, Engine, ImageRunConfig, ResolvedImage } from "../engines/engine.ts";
 
 export type { ResolvedImage } from "../engines/engine.ts";
 import { ConnectorBuildError, lastLines } from "../errors.ts";
@@ -247,7 +247,7 @@ export function findSpecMessage(stdout: string): Record<string, unknown> | undef
 /** Everything read from one image. */
 export interface ImageSnapshot {
   readonly resolved: ResolvedImage;
-  readonly config: ImageConfig;
+  readonly config: ImageRunConfig;
   readonly env: Probe<Record<string, string>>;
   readonly python: Probe<string>;
   readonly pip: Probe<string>;

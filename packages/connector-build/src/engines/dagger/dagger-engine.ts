@@ -17,7 +17,7 @@ import type { LowerRecipeOptions } from "./lowering.ts";
 import { publishVariants } from "./publish.ts";
 import { runInContainer } from "./run.ts";
 import { SecretScrubber, isConnectionError, messageOf } from "./scrub.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageRunConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
 
 export { daggerCliAvailable, daggerSessionAvailable } from "./discovery.ts";
 
@@ -275,7 +275,7 @@ export class DaggerEngine implements Engine {
     return runInContainer(container, image, argv, options, this.errors);
   }
 
-  async inspect(image: BuiltImage): Promise<ImageConfig> {
+  async inspect(image: BuiltImage): Promise<ImageRunConfig> {
     const { container } = await this.resolve(image, "RUN_FAILED");
     try {
       const [envVariables, labels, entrypoint, cmd, workdir, user, platform] = await Promise.all([

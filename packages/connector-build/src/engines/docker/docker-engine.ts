@@ -12,7 +12,7 @@ import { registerCleanup } from "../../shared/cleanup.ts";
 import type { ChildProcess } from "node:child_process";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
-import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageConfig, ImportedOci, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, CacheReport, DockerfileBuildRequest, Engine, ImageRunConfig, ImportedOci, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunOptions, RunResult } from "../engine.ts";
 import { findLocalDockerImage, resolveDockerImage } from "./resolve-image.ts";
 import { importOciTarball } from "./load-oci.ts";
 import { publishImages } from "./publish.ts";
@@ -288,7 +288,7 @@ export class DockerEngine implements Engine {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
   }
 
-  async inspect(image: BuiltImage): Promise<ImageConfig> {
+  async inspect(image: BuiltImage): Promise<ImageRunConfig> {
     return inspectDockerImage(image.ref);
   }
 
@@ -312,7 +312,7 @@ export class DockerEngine implements Engine {
 }
 
 /** Reads the config of a local Docker image. */
-export async function inspectDockerImage(ref: string): Promise<ImageConfig> {
+export async function inspectDockerImage(ref: string): Promise<ImageRunConfig> {
   const result = await docker(["image", "inspect", "--format", "{{json .}}", ref]);
   if (result.exitCode !== 0) {
     throw new ConnectorBuildError("RUN_FAILED", `cannot inspect image ${ref}: ${lastLines(result.stderr, 3)}`);

@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import type { ImageRecipe, Platform, RecipeOperation } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../../errors.ts";
-import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
+import type { BuildRequest, BuiltImage, Engine, ImageRunConfig, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
 
 /** One image the fake engine holds: its recipe (for built ones), config and in-memory files. */
 export interface FakeImage {
   readonly image: BuiltImage;
   readonly recipe: ImageRecipe | undefined;
-  readonly config: ImageConfig;
+  readonly config: ImageRunConfig;
   /** Files written by `withNewFile` (path → contents). */
   readonly files: ReadonlyMap<string, string>;
 }
@@ -168,7 +168,7 @@ export class FakeEngine implements Engine {
     return { stdout: "", stderr: `fake engine: no answer for ${JSON.stringify(full)}\n`, exitCode: 127 };
   }
 
-  async inspect(image: BuiltImage): Promise<ImageConfig> {
+  async inspect(image: BuiltImage): Promise<ImageRunConfig> {
     this.assertOpen();
     return this.held(image).config;
   }
