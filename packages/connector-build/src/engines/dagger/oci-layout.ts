@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
+import { registerCleanup } from "../../shared/cleanup.ts";
 
 interface Descriptor {
   mediaType: string;
@@ -23,6 +24,7 @@ const INDEX = "application/vnd.oci.image.index.v1+json";
  */
 export async function flattenOciIndex(tarball: string, tmpDir: string = tmpdir()): Promise<void> {
   const work = mkdtempSync(join(tmpDir, "airbyte-ci-oci-"));
+  const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
     const untar = await runProcess("tar", ["-xf", tarball, "-C", work]);
     if (untar.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot unpack the OCI tarball ${tarball}: ${lastLines(untar.stderr, 5)}`);
@@ -48,6 +50,7 @@ export async function flattenOciIndex(tarball: string, tmpDir: string = tmpdir()
     const tar = await runProcess("tar", ["-cf", tarball, "-C", work, ...readdirSync(work).sort()]);
     if (tar.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot write the OCI tarball ${tarball}: ${lastLines(tar.stderr, 5)}`);
   } finally {
+    unregister();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { registerCleanup } from "../../shared/cleanup.ts";
+import { replaceRegularFile } from "../../shared/output-file.ts";
 import type { ChildProcess } from "node:child_process";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
@@ -241,12 +242,17 @@ export class DockerEngine implements Engine {
     const removeContainer = async () => {
       await docker(["rm", "-f", name]).catch(() => undefined);
     };
-    const unregister = registerCleanup(removeContainer);
+    let client: ChildProcess | undefined;
+    // On an interrupt: the `docker run` client is stopped too (it would outlive the CLI), then its container removed.
+    const unregister = registerCleanup(async () => {
+      client?.kill("SIGKILL");
+      await removeContainer();
+    });
     const timeout = new AbortController();
     const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
     let result: Awaited<ReturnType<typeof docker>> | undefined;
     try {
-      result = await docker(args, { signal: timeout.signal }).catch((error: unknown) => {
+      result = await docker(args, { signal: timeout.signal, onSpawn: (child) => (client = child) }).catch((error: unknown) => {
         if (timeout.signal.aborted) return undefined;
         throw error;
       });
@@ -335,6 +341,15 @@ function sha256File(path: string): Promise<string> {
  */
 export async function exportOciLayout(images: readonly BuiltImage[], file: string, workRoot = tmpdir()): Promise<void> {
   const work = mkdtempSync(join(workRoot, "airbyte-ci-oci-"));
+  const target = resolve(file);
+  const partial = `${target}.${process.pid}.partial`;
+  // An interrupt removes the export folder (an image's size) and the partial tarball.
+  let tar: ChildProcess | undefined;
+  const unregister = registerCleanup(() => {
+    tar?.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+  });
   try {
     const layout = join(work, "layout");
     const blobs = join(layout, "blobs", "sha256");
@@ -375,16 +390,17 @@ export async function exportOciLayout(images: readonly BuiltImage[], file: strin
     }
     writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
     writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
-    const target = resolve(file);
-    const partial = `${target}.${process.pid}.partial`;
-    const tar = await runProcess("tar", ["-cf", partial, "-C", layout, "."]);
-    if (tar.exitCode !== 0) {
-      rmSync(partial, { force: true });
-      throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${lastLines(tar.stderr, 5)}`);
-    }
+    const written = await runProcess("tar", ["-cf", partial, "-C", layout, "."], { onSpawn: (child) => (tar = child) });
+    if (written.exitCode !== 0) throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${lastLines(written.stderr, 5)}`);
     chmodSync(partial, 0o644);
-    renameSync(partial, target);
+    try {
+      replaceRegularFile(partial, target);
+    } catch (error) {
+      throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${(error as Error).message}`);
+    }
   } finally {
+    unregister();
+    rmSync(partial, { force: true });
     rmSync(work, { recursive: true, force: true });
   }
 }
