@@ -1,4 +1,4 @@
-import { maskSecrets, truncateLongLines } from "../shared/mask.ts";
+import { escapeControlCharacters, maskSecrets, truncateLongLines } from "../shared/mask.ts";
 
 /** Secret values given to this run (`--secret`, REGISTRY_PASSWORD): masked in everything printed. */
 const secrets = new Set<string>();
@@ -49,13 +49,17 @@ export function maskGivenCredentials(argv: readonly string[], env: NodeJS.Proces
  * The CLI's one output boundary: every write to stdout and stderr goes through it, whichever
  * command or library callback makes it.
  * - every secret value is masked (errors, progress, `--json` results alike);
+ * - control characters (a connector folder named with an ESC sequence) are shown escaped;
  * - stderr lines are cut to a readable length (an error quoting a 50 MB YAML scalar);
  * - a closed stdout or stderr (`| head -1`: EPIPE) ends the output quietly instead of crashing
  *   with a stack trace; the command finishes, writing nothing more.
  * Returns a function restoring the streams (main runs more than once in one process in tests).
  */
 export function installOutputBoundary(): () => void {
-  const restores = [guard(process.stdout, (s) => maskSecrets(s, secrets)), guard(process.stderr, (s) => truncateLongLines(maskSecrets(s, secrets)))];
+  const restores = [
+    guard(process.stdout, (s) => escapeControlCharacters(maskSecrets(s, secrets))),
+    guard(process.stderr, (s) => truncateLongLines(escapeControlCharacters(maskSecrets(s, secrets)))),
+  ];
   return () => {
     for (const restore of restores) restore();
     secrets.clear();

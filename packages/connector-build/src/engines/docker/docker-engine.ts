@@ -106,6 +106,9 @@ function describeOperation(recipe: ImageRecipe, index: number): string {
   return `operation ${index} (${op.op} ${"path" in op ? op.path : ""})`;
 }
 
+/** Most bytes of stdout (and of stderr) an image run may print: a `spec` is a few hundred kilobytes. */
+const MAX_RUN_OUTPUT_BYTES = 64 * 1024 * 1024;
+
 /**
  * Builds recipes on the local Docker daemon with BuildKit: the recipe is rendered to a Dockerfile
  * ({@link renderDockerfile}) and built for one `--platform` at a time. Build containers use host
@@ -252,14 +255,20 @@ export class DockerEngine implements Engine {
     const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
     let result: Awaited<ReturnType<typeof docker>> | undefined;
     try {
-      result = await docker(args, { signal: timeout.signal, onSpawn: (child) => (client = child) }).catch((error: unknown) => {
+      result = await docker(args, { signal: timeout.signal, maxOutputBytes: MAX_RUN_OUTPUT_BYTES, onSpawn: (child) => (client = child) }).catch((error: unknown) => {
         if (timeout.signal.aborted) return undefined;
         throw error;
       });
     } finally {
       if (timer) clearTimeout(timer);
-      if (timeout.signal.aborted) await removeContainer();
+      if (timeout.signal.aborted || result?.overflowed !== undefined) await removeContainer();
       unregister();
+    }
+    if (result?.overflowed !== undefined) {
+      throw new ConnectorBuildError(
+        "RUN_FAILED",
+        `${JSON.stringify(argv)} in ${image.ref} (${image.platform}) printed more than ${MAX_RUN_OUTPUT_BYTES / 1024 / 1024} MiB on ${result.overflowed}: expected a bounded output (spec prints one JSON message); it was stopped and its container ${name} removed`,
+      );
     }
     if (result === undefined || timeout.signal.aborted) {
       throw new ConnectorBuildError(
