@@ -74,7 +74,9 @@ export async function preflightBuild(dirs: readonly string[], options: Preflight
         }
         files.set(file, m.dir);
         // Only a regular file is ever replaced (and only with --force): never a directory or a device.
-        const problem = outputFileProblem(file, { replace: options.force === true });
+        // The SBOMs written beside it (<file>[.<arch>].cdx.json) are replaced as the tarball is, but only when regular files.
+        const sboms = ["", ".amd64", ".arm64"].map((arch) => `${file}${arch}.cdx.json`);
+        const problem = outputFileProblem(file, { replace: options.force === true }) ?? sboms.map((sbom) => outputFileProblem(sbom, { replace: true })).find((p) => p !== undefined);
         if (problem !== undefined) throw new ConnectorBuildError("USAGE", `--output oci:${output.path}: ${problem}`);
       }
       if (ociMany) mkdirSync(output.path, { recursive: true });
