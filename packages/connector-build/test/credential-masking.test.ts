@@ -10,11 +10,12 @@ const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 /** The loopback PyPI proxy's URL with credentials in it (it ignores them, as an open index does). */
 const withCredentials = (url: string) => url.replace("://", `://harden-user:${PASSWORD}@`);
 
+/** source-hello (no hook of its own) with one more build step. */
 async function connectorWithStep(step: string): Promise<string> {
-  const dir = await stageExample("source-zendesk-chat", { tag: uniqueTag() });
+  const dir = await stageExample("source-hello", { tag: uniqueTag() });
   writeFileSync(
     join(dir, "build_customization.ts"),
-    `import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({\n  mainFileName: "main_dev.py",\n  postConnectorInstall: (recipe) => recipe.withExec(["sh", "-c", ${JSON.stringify(step)}]),\n});\n`,
+    `import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({\n  postConnectorInstall: (recipe) => recipe.withExec(["sh", "-c", ${JSON.stringify(step)}]),\n});\n`,
   );
   return dir;
 }

@@ -101,6 +101,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
       if (opts.all !== undefined) {
         return await migrateRepository(opts.all, {
           catalog,
+          ...(skipped !== undefined ? { unverifiable: skipped } : {}),
           dryRun: opts.dryRun ?? false,
           ...(verify ? { verify } : {}),
           ...(list(opts.language) ? { languages: list(opts.language) } : {}),
@@ -112,7 +113,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
         const cwd = process.cwd();
         const rel = relative(cwd, absolute);
         const patchRoot = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? cwd : resolve(absolute, "..");
-        const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), patchRoot });
+        const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), ...(skipped !== undefined ? { unverifiable: skipped } : {}), patchRoot });
         if (result.outcome === "failed" || (result.outcome === "refused" && !opts.json)) {
           throw new ConnectorBuildError(result.outcome === "refused" ? "MIGRATION_REFUSED" : "INVALID_METADATA", `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
         }
@@ -128,7 +129,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
   if (!opts.json) {
     const s = run.summary;
     process.stderr.write(unpublishedNote(catalog));
-    process.stderr.write(`${opts.dryRun ? `${s.planned} would migrate` : `${s.migrated} migrated`}, ${s.refused} refused, ${s.kept} kept (unexpected differences), ${s.failed} failed, of ${run.connectors.length} connector(s)\n`);
+    process.stderr.write(`${opts.dryRun ? `${s.planned} would migrate` : `${s.migrated} migrated`}, ${s.refused} refused, ${s.kept} kept (not verified, or unexpected differences), ${s.failed} failed, of ${run.connectors.length} connector(s)\n`);
   }
   return run.connectors.every((r) => r.outcome === "migrated" || r.outcome === "planned") ? EXIT.ok : EXIT.failure;
 }
