@@ -107,3 +107,18 @@ describe("terminal escape sequences in names", () => {
     expect(cli.stdout).toContain("source-\\x1b]0;pwned\\x07x");
   });
 });
+
+describe("a spec that prints without end", () => {
+  it("600 MiB of spec output: stopped past 64 MiB with a clear error (exit 1), its container removed, no crash", async () => {
+    const { uniqueTag: tag, LOCAL_CATALOG: catalog } = await import("./helpers.ts");
+    const dir = await stageExample("source-hello", { tag: tag() });
+    writeFileSync(
+      join(dir, "build_customization.ts"),
+      `import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({\n  postConnectorInstall: (recipe) => recipe.withEntrypoint(["sh", "-c", "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 629145600", "${tag()}"]),\n});\n`,
+    );
+    const cli = await runCli(["build", dir, "--catalog", catalog, "--engine", "docker", "--output", "none"]);
+    expect(cli.exitCode).toBe(1);
+    expect(cli.stderr).toMatch(/\["spec"\] in sha256:[0-9a-f]+ \(linux\/amd64\) printed more than 64 MiB on stdout: expected a bounded output .*its container airbyte-ci-run-[0-9a-f]+ removed/);
+    expect(cli.stderr).not.toMatch(/ERR_STRING_TOO_LONG|RangeError|at .*\.ts:\d+/);
+  }, 300_000);
+});

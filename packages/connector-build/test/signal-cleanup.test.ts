@@ -85,7 +85,8 @@ describe("interrupting an export or a verification leaves nothing behind", () =>
     const { code, stderr } = await interrupt(["migrate", dir, "--catalog", LOCAL_CATALOG, "--engine", "docker"], "SIGINT", (s) => /building the Dockerfile \(before\)/.test(s) && processesMentioning(tmp).length > 0, { TMPDIR: tmp });
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/interrupted \(SIGINT\): the migration stopped/);
-    expect(readdirSync(tmp)).toEqual([]);
+    // (tsx, which runs the CLI from source here, keeps its own cache folder in TMPDIR.)
+    expect(readdirSync(tmp).filter((n) => n !== "tsx-0" && !n.startsWith("tsx-"))).toEqual([]);
     expect(processesMentioning(tmp)).toEqual([]);
     expect(existsSync(join(dir, "Dockerfile"))).toBe(true);
   }, 300_000);

@@ -20,8 +20,19 @@ export interface DockerfilePlan {
   expectedChanges: string[];
 }
 
-/** The official python image (Docker Hub's library/python), however it is written; not `evilcorp/python`. */
-const OFFICIAL_PYTHON = /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?python(?::|@|$)/i;
+/**
+ * The official python image, however it is written (`python:3.9`, `docker.io/library/python:3.9`),
+ * or a mirror of it in a registry named by host (`127.0.0.1:5000/python:…`, `mirror.example/library/python:…`);
+ * never a Docker Hub user's image (`evilcorp/python:3.9-alpine`).
+ */
+function isOfficialPython(image: string): boolean {
+  const parts = image.split("/");
+  if (!/^python(?:[:@]|$)/i.test(parts.pop() ?? "")) return false;
+  if (parts.at(-1)?.toLowerCase() === "library") parts.pop();
+  if (parts.length === 0) return true;
+  // One component left: a registry host (a dot, a port or localhost), not a Docker Hub namespace.
+  return parts.length === 1 && (/[.:]/.test(parts[0] as string) || parts[0] === "localhost");
+}
 
 /** A `$NAME` or `${NAME}` reference: the common build writes values literally, so it cannot expand one. */
 const VARIABLE_REFERENCE = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
@@ -140,7 +151,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
     const label = stage.name ? `stage '${stage.name}'` : `stage ${stage.index + 1}`;
     if (stageNames.has(stage.image.toLowerCase()) && stages.slice(0, stage.index).some((s) => s.name === stage.image.toLowerCase())) {
       cover(stage.from, `starts from an earlier stage (${stage.image})`);
-    } else if (OFFICIAL_PYTHON.test(stage.image)) {
+    } else if (isOfficialPython(stage.image)) {
       cover(stage.from, "the common build starts from the digest-pinned base image");
       if (inFinal) {
         expect("python, pip, system packages and their environment variables (PYTHON_VERSION, GPG_KEY…) come from the base image");

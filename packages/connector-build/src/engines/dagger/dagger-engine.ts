@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, resolve as resolvePath } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -12,8 +12,6 @@ import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import type { ConnectorBuildErrorCode } from "../../errors.ts";
 import { loadTarballIntoDocker } from "../docker/load-tarball.ts";
 import { flattenOciIndex } from "./oci-layout.ts";
-import { registerCleanup } from "../../shared/cleanup.ts";
-import { replaceRegularFile } from "../../shared/output-file.ts";
 import { checkLoweringInputs, describeRecipeOperation, loopbackTunnels, lowerRecipe } from "./lowering.ts";
 import type { LowerRecipeOptions } from "./lowering.ts";
 import type { BuildRequest, BuiltImage, Engine, ImageConfig, PublishOptions, PublishResult, ResolveImageOptions, ResolvedImage, RunResult } from "../engine.ts";
@@ -322,15 +320,12 @@ export class DaggerEngine implements Engine {
     // Written beside the target and renamed: a failed export leaves no partial tarball.
     const partial = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString("hex")}.partial`);
     const client = await this.client();
-    const unregister = registerCleanup(() => rmSync(partial, { force: true }));
     try {
       await client.container().export(partial, { platformVariants: variants });
       // One descriptor per platform with its platform, as the Docker engine writes it.
       await flattenOciIndex(partial, this.options.tmpDir);
-      replaceRegularFile(partial, target);
-      unregister();
+      renameSync(partial, target);
     } catch (error) {
-      unregister();
       rmSync(partial, { force: true });
       throw this.wrap(isConnectionError(error) ? "ENGINE_UNAVAILABLE" : "EXPORT_FAILED", `could not export ${images.length} image(s) to ${target}`, error);
     }
