@@ -55,7 +55,7 @@ describe("a directory where a file is expected: exit 2 with what was expected", 
     mkdirSync(join(dir, "metadata.yaml"), { recursive: true });
     const bump = await runCli(["bump-base", dir, "--catalog", catalogWith101().path]);
     expect(bump.exitCode).toBe(2);
-    expect(bump.stderr).toMatch(/metadata\.yaml is a directory, not a regular file: expected a regular file/);
+    expect(bump.stderr).toMatch(/metadata\.yaml is a directory: expected a metadata\.yaml file/);
     expect(bump.stderr).not.toMatch(/EISDIR/);
     const build = await runCli(["build", dir, "--engine", "docker", "--output", "none"]);
     expect(build.exitCode).toBe(2);
@@ -66,7 +66,7 @@ describe("a directory where a file is expected: exit 2 with what was expected", 
   it("--catalog that is a directory", async () => {
     const cli = await runCli(["base", "list", "--catalog", mkdtempSync(join(tmpdir(), "catalog-dir-"))]);
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toMatch(/catalog file .* is a directory, not a regular file: expected a regular file/);
+    expect(cli.stderr).toMatch(/catalog file .* is a directory: expected a catalog JSON file/);
     expect(cli.stderr).not.toMatch(/EISDIR/);
   });
 });

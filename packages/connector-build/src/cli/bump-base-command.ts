@@ -34,6 +34,7 @@ export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?:
       before = readRegularFileSync(path, { maxBytes: MAX_METADATA_BYTES }).toString("utf8");
     } catch (error) {
       if (error instanceof NotRegularFileError) throw new ConnectorBuildError("INVALID_METADATA", error.message);
+      if ((error as NodeJS.ErrnoException).code === "EISDIR") throw new ConnectorBuildError("INVALID_METADATA", `${path} is a directory: expected a metadata.yaml file`);
       throw error;
     }
     const after = setBaseImageInYaml(before, address, path);

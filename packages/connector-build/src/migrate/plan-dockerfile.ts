@@ -229,7 +229,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
           else refuse(i, `runs ${bad.join(", ")}, which the common build does not do (write a preConnectorInstall hook with withExec)`);
           break;
         }
-        case "ENV":
+        case "ENV": {
           const refs = parseEnvArgs(i.args).filter(([, value]) => VARIABLE_REFERENCE.test(value));
           if (refs.length > 0) {
             refuse(i, `${refs.map(([name, value]) => `${name}=${value}`).join(", ")} refers to a variable, which the Dockerfile expands and a hook's withEnvVariable writes literally (set the expanded value in a hook)`);
@@ -243,6 +243,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
           }
           cover(i, "set by the common build, moved to a postConnectorInstall hook, or only used by the Dockerfile");
           break;
+        }
         case "ENTRYPOINT": {
           const argv = parseExecForm(i.args);
           const m = argv && argv.length === 2 && argv[0] === "python" ? new RegExp(`^${CONNECTOR_CODE_DIR}/([\\w.-]+\\.py)$`).exec(argv[1] as string) : null;

@@ -10,15 +10,15 @@ export class NotRegularFileError extends Error {
 }
 
 function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO (named pipe)";
   if (stats.isSocket()) return "a socket";
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return "a device";
   return "not a file";
 }
 
-/** A directory is refused like a FIFO: callers turn NotRegularFileError into a bad-input error (exit 2). */
+/** A directory fails as fs does (EISDIR, which callers describe); anything else is NotRegularFileError. */
 function notRegular(path: string, stats: Stats): Error {
+  if (stats.isDirectory()) return Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), { code: "EISDIR", path });
   return new NotRegularFileError(path, kindOf(stats));
 }
 
@@ -38,8 +38,8 @@ const FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * The one way the toolkit reads an input file (metadata.yaml, a Dockerfile, a catalog): only a
  * regular file (symbolic links followed) is read; anything else is refused at once, never waited on.
  *
- * @throws NotRegularFileError for a directory, FIFO, socket or device, FileTooLargeError (one) past
- * `maxBytes`; the fs error otherwise.
+ * @throws NotRegularFileError for a FIFO, socket or device, FileTooLargeError (one) past `maxBytes`;
+ * the fs error otherwise (EISDIR for a directory).
  */
 export function readRegularFileSync(path: string, options: { maxBytes?: number } = {}): Buffer {
   const fd = openSync(path, FLAGS);
