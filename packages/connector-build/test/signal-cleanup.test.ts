@@ -8,9 +8,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { fixtureRoot, LOCAL_CATALOG, spawnCli, stageExample, testCatalog, uniqueTag } from "./helpers.ts";
+import { buildFromPublishedBase, derivedVersion, stageConnector, supplyCatalog, uniqueName } from "./helpers/supply-chain.ts";
+import { DockerEngine } from "../src/engines/docker/docker-engine.ts";
+import { publishBaseImage } from "../src/base-image/release.ts";
 
 /** Starts the CLI, waits until `ready(stderr, tmp)` holds, sends `signal`; resolves with the exit code and stderr. */
-async function interrupt(args: string[], signal: NodeJS.Signals, ready: (stderr: string) => boolean, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
+async function interrupt(args: string[], signal: NodeJS.Signals, ready: (stderr: string, pid: number) => boolean, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string; pid: number }> {
   const child = spawnCli(args, { env });
   child.stdin.end();
   let stderr = "";
@@ -18,7 +21,7 @@ async function interrupt(args: string[], signal: NodeJS.Signals, ready: (stderr:
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const poll = setInterval(() => {
-      if (ready(stderr)) {
+      if (ready(stderr, child.pid as number)) {
         clearInterval(poll);
         resolve();
       }
@@ -29,7 +32,7 @@ async function interrupt(args: string[], signal: NodeJS.Signals, ready: (stderr:
     });
   });
   child.kill(signal);
-  return { code: await exited, stderr };
+  return { code: await exited, stderr, pid: child.pid as number };
 }
 
 /** Processes whose command line mentions `text` (a build client left behind names its work folder). */
@@ -90,4 +93,36 @@ describe("interrupting an export or a verification leaves nothing behind", () =>
     expect(processesMentioning(tmp)).toEqual([]);
     expect(existsSync(join(dir, "Dockerfile"))).toBe(true);
   }, 300_000);
+});
+
+/** Containers a CLI process started (the Docker engine labels them with its pid), with their command. */
+const containersOf = (pid: number) =>
+  execFileSync("/usr/bin/docker", ["ps", "-a", "--no-trunc", "--filter", `label=io.airbyte-ci.pid=${pid}`, "--format", "{{.Command}}"], { encoding: "utf8" }).trim();
+
+describe("interrupting rebase's verification", () => {
+  it("SIGINT while the rebased image's spec hangs: exit 130, its container removed, no docker run client left", async () => {
+    const engine = new DockerEngine();
+    const root = `127.0.0.1:5000/harden-rebase/${uniqueName("r")}`;
+    // 1.0.1 adds a release file, as test/rebase.test.ts's 1.0.1 does (same layers, cached).
+    const catalog = await supplyCatalog(`${root}/base`, (data) => {
+      data.versions.push(derivedVersion(data, "1.0.1", { recipe: [{ op: "withExec", args: ["sh", "-c", "echo 1.0.1 > /etc/python-connector-base-release"] }, { op: "withEnvVariable", name: "PYTHONDONTWRITEBYTECODE", value: "1" }] }));
+      for (const v of data.versions) v.rootImages = { "linux/amd64": v.rootImages["linux/amd64"] as string };
+    });
+    await publishBaseImage({ catalogPath: catalog.path, engine, version: "1.0.1" });
+    const dir = stageConnector("source-hello", catalog.load().get("1.0.0").publishedAddress as string, "0.1.0");
+    // spec answers on base 1.0.0 and hangs once the image is on 1.0.1 (whose release file it sees).
+    writeFileSync(
+      join(dir, "build_customization.ts"),
+      `import { defineBuildCustomization } from "@airbyte-ci/hooks";\nexport default defineBuildCustomization({\n  postConnectorInstall: (recipe) => recipe.withEntrypoint(["sh", "-c", "if [ -f /etc/python-connector-base-release ]; then sleep 600; fi; exec python /airbyte/integration_code/main.py \\"$@\\"", "entry"]),\n});\n`,
+    );
+    const reference = `${root}/airbyte/source-hello:0.1.0`;
+    await buildFromPublishedBase(engine, dir, catalog.load(), ["linux/amd64"], reference);
+    const { code, stderr, pid } = await interrupt(["rebase", reference, "--to", "1.0.1", "--catalog", catalog.path, "--engine", "docker", "--no-sbom"], "SIGINT", (_s, child) =>
+      containersOf(child).includes("spec"),
+    );
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted \(SIGINT\): the rebase stopped; temporary files and containers removed/);
+    expect(containersOf(pid)).toBe("");
+    expect(processesMentioning(`io.airbyte-ci.pid=${pid}`)).toEqual([]);
+  }, 600_000);
 });
