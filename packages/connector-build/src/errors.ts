@@ -25,7 +25,8 @@ export type ConnectorBuildErrorCode =
   | "UNKNOWN_VERSION"
   | "BASE_IMAGE_UNPUBLISHED"
   | "INVALID_KEY"
-  | "INTERRUPTED";
+  | "INTERRUPTED"
+  | "TERMINATED";
 
 /** An error raised by `@airbyte-ci/connector-build`. */
 export class ConnectorBuildError extends AirbyteCiError<ConnectorBuildErrorCode> {
@@ -40,8 +41,11 @@ export class ConnectorBuildError extends AirbyteCiError<ConnectorBuildErrorCode>
 /** Every error code of the toolkit: base images, hooks, connector build. */
 export type ErrorCode = BaseImagesErrorCode | HooksErrorCode | ConnectorBuildErrorCode;
 
-/** Exit codes of the CLI: 0 ok, 1 failure, 2 bad input (before any work), 3 no engine, 130 interrupted. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, engine: 3, interrupted: 130 } as const;
+/**
+ * Exit codes of the CLI: 0 ok, 1 failure, 2 bad input (before any work), 3 no engine, and the
+ * shell's convention for a signal (128 + its number): 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, engine: 3, interrupted: 130, terminated: 143 } as const;
 
 /** One of {@link EXIT}'s values. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -86,6 +90,7 @@ export const EXIT_CODES = {
   // environment and signals
   ENGINE_UNAVAILABLE: EXIT.engine,
   INTERRUPTED: EXIT.interrupted,
+  TERMINATED: EXIT.terminated,
 } as const satisfies Record<ErrorCode, ExitCode>;
 
 /** Maps an error to the CLI's exit code: a toolkit error by {@link EXIT_CODES}, anything else 1. */

@@ -31,10 +31,11 @@ describe("the CLI's output boundary", () => {
     expect(cli.exitCode).toBe(0);
   }, 60_000);
 
-  it("a 5 MB YAML scalar is not echoed whole in the error (lines are cut, saying how much was left out)", async () => {
+  it("an 800 kB YAML scalar is not echoed whole in the error (lines are cut, saying how much was left out)", async () => {
+    // (A metadata.yaml over 1 MiB is refused by its size before it is parsed: test/bounded-inputs.test.ts.)
     const dir = await stageExample("source-hello");
     const path = join(dir, "metadata.yaml");
-    writeFileSync(path, readFileSync(path, "utf8").replace(/dockerImageTag: .*/, `dockerImageTag: ${"9.".repeat(2_500_000)}`));
+    writeFileSync(path, readFileSync(path, "utf8").replace(/dockerImageTag: .*/, `dockerImageTag: ${"9.".repeat(400_000)}`));
     const cli = await runCli(["build", "--engine", "docker", "--output", "none", dir]);
     expect(cli.exitCode).toBe(2);
     expect(cli.stderr).toMatch(/dockerImageTag/);

@@ -79,7 +79,13 @@ export function validateBuildCustomization(value: unknown, where = "defineBuildC
   for (const [name, hook] of [["preConnectorInstall", preConnectorInstall], ["postConnectorInstall", postConnectorInstall]] as const) {
     if (hook !== undefined && typeof hook !== "function") fail(`${name} must be a function (recipe, context) => recipe, got ${describeValue(hook)}`);
   }
-  return value as BuildCustomization;
+  // Plain data holding the values just checked, each read once: a getter cannot answer this check
+  // with one value and the build with another.
+  return {
+    ...(mainFileName !== undefined ? { mainFileName: mainFileName as string } : {}),
+    ...(preConnectorInstall !== undefined ? { preConnectorInstall: preConnectorInstall as BuildHook } : {}),
+    ...(postConnectorInstall !== undefined ? { postConnectorInstall: postConnectorInstall as BuildHook } : {}),
+  };
 }
 
 /**
@@ -98,5 +104,5 @@ export function validateBuildCustomization(value: unknown, where = "defineBuildC
  * @throws HooksError `INVALID_BUILD_CUSTOMIZATION` naming the problem.
  */
 export function defineBuildCustomization(customization: BuildCustomization): BuildCustomization {
-  return Object.freeze({ ...validateBuildCustomization(customization) });
+  return Object.freeze(validateBuildCustomization(customization));
 }

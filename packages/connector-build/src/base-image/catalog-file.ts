@@ -9,6 +9,7 @@ function readCatalogText(path: string): string {
     return readRegularFileSync(path).toString("utf8");
   } catch (error) {
     if (error instanceof NotRegularFileError) throw new ConnectorBuildError("CATALOG_NOT_FOUND", `catalog file ${error.message}`);
+    if ((error as NodeJS.ErrnoException).code === "EISDIR") throw new ConnectorBuildError("CATALOG_NOT_FOUND", `catalog file ${path} is a directory: expected a catalog JSON file`);
     throw error;
   }
 }

@@ -133,7 +133,9 @@ export async function buildCommand(
       for (const r of results) {
         if (r.status === "success") {
           const where = r.output?.reference ?? r.output?.path ?? r.platforms.map((p) => p.imageId).join(", ");
-          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind ?? "none"}: ${where}${r.output?.digest ? `@${r.output.digest}` : ""} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
+          // A registry output's reference already ends with @<digest>: it is printed once.
+          const digest = r.output?.digest && !where.endsWith(`@${r.output.digest}`) ? `@${r.output.digest}` : "";
+          process.stdout.write(`✓ ${r.connector} ${r.dockerImageTag} (${r.platforms.map((p) => p.platform).join(", ")}) → ${r.output?.kind ?? "none"}: ${where}${digest} [${(r.durationMs / 1000).toFixed(1)} s]\n`);
         } else {
           process.stdout.write(`✗ ${r.connector}: ${r.error?.message}\n`);
         }

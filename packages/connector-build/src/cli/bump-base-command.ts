@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../shared/fs-atomic.ts";
 import { NotRegularFileError, readRegularFileSync } from "../shared/regular-file.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { findConnectors } from "../connector/discover.ts";
+import { MAX_METADATA_BYTES } from "../connector/metadata.ts";
 import { filePatch } from "../shared/text-diff.ts";
 
 export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?: string; catalog?: string; dryRun?: boolean; force?: boolean }): Promise<void> {
@@ -30,9 +31,10 @@ export async function bumpBaseCommand(dirs: string[], opts: { all?: string; to?:
     }
     let before: string;
     try {
-      before = readRegularFileSync(path).toString("utf8");
+      before = readRegularFileSync(path, { maxBytes: MAX_METADATA_BYTES }).toString("utf8");
     } catch (error) {
       if (error instanceof NotRegularFileError) throw new ConnectorBuildError("INVALID_METADATA", error.message);
+      if ((error as NodeJS.ErrnoException).code === "EISDIR") throw new ConnectorBuildError("INVALID_METADATA", `${path} is a directory: expected a metadata.yaml file`);
       throw error;
     }
     const after = setBaseImageInYaml(before, address, path);

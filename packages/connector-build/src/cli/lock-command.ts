@@ -3,6 +3,8 @@ import { parsePlatformList } from "@airbyte-ci/base-images";
 import { loadCatalog } from "../base-image/catalog-source.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { lockConnectors } from "../supply-chain/lock.ts";
+import { ConnectorBuildError } from "../errors.ts";
+import { redactUrl } from "../connector/pip-index.ts";
 
 /** Options of {@link lockCommand}. */
 export interface LockCommandOptions {
@@ -16,6 +18,9 @@ export interface LockCommandOptions {
 
 /** `connector-build lock <connector-dir>...`: writes connector-build.lock beside each metadata.yaml. */
 export async function lockCommand(dirs: string[], opts: LockCommandOptions): Promise<void> {
+  if (opts.indexUrl !== undefined && !/^https?:$/.test(URL.parse(opts.indexUrl)?.protocol ?? "")) {
+    throw new ConnectorBuildError("USAGE", `--index-url '${redactUrl(opts.indexUrl)}': expected the http(s):// URL of a PEP 503 simple index, e.g. https://pypi.org/simple`);
+  }
   const platforms = opts.platform !== undefined ? parsePlatformList(opts.platform, "--platform") : undefined;
   const { catalog } = loadCatalog(opts.catalog);
   const engine = await selectEngine(opts.engine ?? "auto");

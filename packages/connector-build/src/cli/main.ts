@@ -2,7 +2,7 @@ import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { Command, CommanderError, Option } from "commander";
 import { findDaggerCli } from "../engines/dagger/discovery.ts";
 import { EXIT, exitCodeFor } from "../errors.ts";
-import { installOutputBoundary } from "./output-boundary.ts";
+import { installOutputBoundary, maskGivenCredentials } from "./output-boundary.ts";
 import { machineConcurrency } from "../shared/pool.ts";
 
 export { EXIT, exitCodeFor } from "../errors.ts";
@@ -295,6 +295,7 @@ function buildProgram(outcome: Outcome): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const outcome: Outcome = { exitCode: EXIT.ok };
   const restoreOutput = installOutputBoundary();
+  maskGivenCredentials(argv, process.env);
   const program = buildProgram(outcome);
   program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   const debug = argv.includes("--debug");

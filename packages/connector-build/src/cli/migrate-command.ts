@@ -9,6 +9,7 @@ import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError, EXIT } from "../errors.ts";
 import { migrateOne, migrateRepository, type ConnectorMigration, type MigrationRun } from "../migrate/migrate-all.ts";
 import { migrationTarget } from "../migrate/migrate.ts";
+import { withCleanupOnInterrupt } from "./signals.ts";
 
 /** Options of {@link migrateCommand}. */
 export interface MigrateCommandOptions {
@@ -96,27 +97,30 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
 
   let run: MigrationRun;
   try {
-    if (opts.all !== undefined) {
-      run = await migrateRepository(opts.all, {
-        catalog,
-        dryRun: opts.dryRun ?? false,
-        ...(verify ? { verify } : {}),
-        ...(list(opts.language) ? { languages: list(opts.language) } : {}),
-        ...(list(opts.supportLevel) ? { supportLevels: list(opts.supportLevel) } : {}),
-        ...(opts.json ? {} : { onConnector: (r) => process.stderr.write(`${line(r)}\n`) }),
-      });
-    } else {
-      const absolute = resolve(target);
-      const cwd = process.cwd();
-      const rel = relative(cwd, absolute);
-      const patchRoot = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? cwd : resolve(absolute, "..");
-      const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), patchRoot });
-      if (result.outcome === "failed" || (result.outcome === "refused" && !opts.json)) {
-        throw new ConnectorBuildError(result.outcome === "refused" ? "MIGRATION_REFUSED" : "INVALID_METADATA", `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
+    run = await withCleanupOnInterrupt("the migration", async (): Promise<MigrationRun> => {
+      if (opts.all !== undefined) {
+        return await migrateRepository(opts.all, {
+          catalog,
+          ...(skipped !== undefined ? { unverifiable: skipped } : {}),
+          dryRun: opts.dryRun ?? false,
+          ...(verify ? { verify } : {}),
+          ...(list(opts.language) ? { languages: list(opts.language) } : {}),
+          ...(list(opts.supportLevel) ? { supportLevels: list(opts.supportLevel) } : {}),
+          ...(opts.json ? {} : { onConnector: (r) => process.stderr.write(`${line(r)}\n`) }),
+        });
+      } else {
+        const absolute = resolve(target);
+        const cwd = process.cwd();
+        const rel = relative(cwd, absolute);
+        const patchRoot = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? cwd : resolve(absolute, "..");
+        const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), ...(skipped !== undefined ? { unverifiable: skipped } : {}), patchRoot });
+        if (result.outcome === "failed" || (result.outcome === "refused" && !opts.json)) {
+          throw new ConnectorBuildError(result.outcome === "refused" ? "MIGRATION_REFUSED" : "INVALID_METADATA", `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
+        }
+        if (!opts.json) process.stderr.write(`${line(result)}\n`);
+        return { connectors: [result], patch, summary: { migrated: 0, planned: 0, refused: 0, kept: 0, failed: 0, [result.outcome]: 1 } };
       }
-      if (!opts.json) process.stderr.write(`${line(result)}\n`);
-      run = { connectors: [result], patch, summary: { migrated: 0, planned: 0, refused: 0, kept: 0, failed: 0, [result.outcome]: 1 } };
-    }
+    });
   } finally {
     await engine?.close();
   }
@@ -125,7 +129,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
   if (!opts.json) {
     const s = run.summary;
     process.stderr.write(unpublishedNote(catalog));
-    process.stderr.write(`${opts.dryRun ? `${s.planned} would migrate` : `${s.migrated} migrated`}, ${s.refused} refused, ${s.kept} kept (unexpected differences), ${s.failed} failed, of ${run.connectors.length} connector(s)\n`);
+    process.stderr.write(`${opts.dryRun ? `${s.planned} would migrate` : `${s.migrated} migrated`}, ${s.refused} refused, ${s.kept} kept (not verified, or unexpected differences), ${s.failed} failed, of ${run.connectors.length} connector(s)\n`);
   }
   return run.connectors.every((r) => r.outcome === "migrated" || r.outcome === "planned") ? EXIT.ok : EXIT.failure;
 }

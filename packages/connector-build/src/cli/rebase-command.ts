@@ -4,6 +4,7 @@ import { loadCatalog } from "../base-image/catalog-source.ts";
 import { selectEngine, type EngineChoice } from "../engines/select.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { METADATA_FILE_NAME, readConnectorMetadata } from "../connector/metadata.ts";
+import { withCleanupOnInterrupt } from "./signals.ts";
 import { rebaseImages } from "../supply-chain/rebase.ts";
 import { machineConcurrency } from "../shared/pool.ts";
 
@@ -50,7 +51,7 @@ export async function rebaseCommand(args: string[], opts: RebaseCommandOptions):
   catalog.get(opts.to);
   const engine = await selectEngine(opts.engine ?? "auto");
   try {
-    const results = await rebaseImages(references, {
+    const results = await withCleanupOnInterrupt("the rebase", () => rebaseImages(references, {
       catalog,
       to: opts.to,
       engine,
@@ -60,7 +61,7 @@ export async function rebaseCommand(args: string[], opts: RebaseCommandOptions):
       force: opts.force === true,
       checkBase: opts.checkBase === true,
       log: (line) => process.stderr.write(`${line}\n`),
-    });
+    }));
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else for (const r of results) process.stdout.write(`${r.changed ? `✓ ${r.from.version} → ${r.to.version}` : `= already on ${r.to.version}`} ${r.address}\n`);
   } finally {

@@ -37,6 +37,13 @@ const firstLine = (e) => String((e && e.message) || e).split("\\n").slice(0, 3).
 (async () => {
   const { createJiti } = await import(jitiUrl);
   const jiti = createJiti(file, { alias, moduleCache: false, fsCache: true, interopDefault: false });
+  // A hook extends the recipe; it starts no process (one could outlive the CLI, detached in its own
+  // process group). Only this worker's copy of child_process is replaced: the CLI's is untouched.
+  const childProcess = require("node:child_process");
+  for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+    childProcess[name] = () => { throw new Error("a hook may not start processes (child_process." + name + "): expected it to extend the recipe; a command belongs in the image, as recipe.withExec([...])"); };
+  }
+  require("node:module").syncBuiltinESMExports();
   let mod;
   try { mod = await jiti.import(file); } catch (e) { return send({ kind: "load-error", message: firstLine(e) }); }
   if (!mod || typeof mod !== "object" || !("default" in mod) || mod.default === undefined) {
@@ -44,6 +51,7 @@ const firstLine = (e) => String((e && e.message) || e).split("\\n").slice(0, 3).
   }
   const hooks = await jiti.import(alias["@airbyte-ci/hooks"]);
   const base = await jiti.import(alias["@airbyte-ci/base-images"]);
+  // validateBuildCustomization answers plain data read once: the build sees what it checked.
   let customization;
   try { customization = hooks.validateBuildCustomization(mod.default, task.where); }
   catch (e) { return send({ kind: "invalid", message: e.message }); }

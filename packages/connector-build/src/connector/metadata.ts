@@ -9,6 +9,12 @@ import { NotRegularFileError } from "../shared/regular-file.ts";
 /** File name of a connector's metadata, in the connector's folder. */
 export const METADATA_FILE_NAME = "metadata.yaml";
 
+/**
+ * Largest metadata.yaml read (1 MiB; Airbyte's are a few kilobytes): a bigger one is refused with
+ * its size, before YAML parsing takes minutes and gigabytes.
+ */
+export const MAX_METADATA_BYTES = 1024 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // Field schemas. Every message says what was found and what was expected; the field path is
 // added by the formatter (`data.connectorBuildOptions.baseImage: …`).
@@ -376,7 +382,7 @@ export async function inspectConnectorMetadata(dir: string): Promise<MetadataIns
   const metadataPath = join(resolve(dir), METADATA_FILE_NAME);
   let source: string;
   try {
-    source = await readText(metadataPath);
+    source = await readText(metadataPath, { maxBytes: MAX_METADATA_BYTES });
   } catch (error) {
     return { metadataPath, metadata: undefined, problems: [readProblem(metadataPath, error)] };
   }

@@ -53,7 +53,8 @@ export function renderFleetTable(results: readonly ConnectorBuildResult[], optio
       r.status === "success" ? (r.output?.reference ?? r.output?.path ?? r.output?.kind ?? "") : `${r.error?.code ?? "?"}: ${firstLine(r.error?.message)}`,
     ]),
   ];
-  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  // A loop, not Math.max(...rows): spreading 200,000 rows as arguments overflows the stack.
+  const widths = (rows[0] as string[]).map((_, i) => rows.reduce((max, row) => Math.max(max, (row[i] ?? "").length), 0));
   const lines = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
   const s = summarize(results);

@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import { ConnectorBuildError } from "../errors.ts";
 import { compare } from "../connector/discover.ts";
 
+/** Most shards `--shard` accepts (GitHub Actions runs at most 256 jobs per matrix). */
+export const MAX_SHARDS = 1000;
+
 /** `--shard <i>/<n>`: this run builds shard `index` (1-based) of `count`. */
 export interface ShardSpec {
   readonly index: number;
@@ -16,6 +19,8 @@ export function parseShard(value: string): ShardSpec {
   if (!m || count < 1 || index < 1 || index > count || !Number.isSafeInteger(count)) {
     throw new ConnectorBuildError("USAGE", `--shard '${value}': expected <i>/<n> with 1 ≤ i ≤ n, e.g. 2/4`);
   }
+  // The partition holds every shard: a CI matrix has at most a few hundred jobs.
+  if (count > MAX_SHARDS) throw new ConnectorBuildError("USAGE", `--shard '${value}': ${count} shards: expected at most ${MAX_SHARDS} (one CI job each)`);
   return { index, count };
 }
 

@@ -13,7 +13,8 @@ export interface ConnectorMigration {
   readonly dir: string;
   /**
    * `migrated` (written), `planned` (dry run), `refused` (the Dockerfile does something the common
-   * build cannot express), `kept` (verification found an unexpected difference: nothing written),
+   * build cannot express), `kept` (verification found an unexpected difference, or could not run
+   * and was not skipped with --no-verify: nothing written),
    * `failed` (an error, e.g. unreadable metadata).
    */
   readonly outcome: "migrated" | "planned" | "refused" | "kept" | "failed";
@@ -29,6 +30,11 @@ export interface MigrateRunOptions {
   readonly dryRun?: boolean;
   /** Verify each migration before writing it; undefined skips verification. */
   readonly verify?: VerifyOptions;
+  /**
+   * Why verification cannot run when it was asked for (no engine): a migration is then not written.
+   * Default: none (verification skipped on purpose, --no-verify).
+   */
+  readonly unverifiable?: string;
   /** Root the patch's paths are relative to. */
   readonly patchRoot: string;
 }
@@ -51,7 +57,7 @@ function reasonsOf(error: unknown): string[] {
 export async function migrateOne(dir: string, relativeDir: string, options: MigrateRunOptions): Promise<{ result: ConnectorMigration; patch: string }> {
   let plan: MigrationPlan;
   try {
-    plan = await planMigration(dir, options.catalog, { dryRun: options.dryRun ?? false });
+    plan = await planMigration(dir, options.catalog, { dryRun: options.dryRun ?? false, patchRoot: options.patchRoot });
   } catch (error) {
     const refused = AirbyteCiError.isInstance(error) && error.code === "MIGRATION_REFUSED";
     return { result: { connector: relativeDir.split("/").at(-1) ?? relativeDir, dir: relativeDir, outcome: refused ? "refused" : "failed", reasons: reasonsOf(error) }, patch: "" };
@@ -63,7 +69,12 @@ export async function migrateOne(dir: string, relativeDir: string, options: Migr
   if (verification?.status === "differences") {
     return { result: { ...base, outcome: "kept", reasons: verification.differences.filter((d) => !d.expected).map((d) => d.summary) }, patch: "" };
   }
-  const reasons = verification?.status === "unverified" ? [`not verified: ${verification.detail ?? ""}`] : [];
+  const unverified = verification?.status === "unverified" ? verification.detail ?? "" : options.verify === undefined ? options.unverifiable : undefined;
+  // Verification was asked for (no --no-verify) and could not run: nothing is written.
+  if (unverified !== undefined && !options.dryRun) {
+    return { result: { ...base, outcome: "kept", reasons: [`not verified, so not written: ${unverified}; migrate with --no-verify to write it unverified`] }, patch: "" };
+  }
+  const reasons = unverified !== undefined ? [`not verified: ${unverified}`] : [];
   if (!options.dryRun) applyMigration(plan);
   return { result: { ...base, outcome: options.dryRun ? "planned" : "migrated", reasons }, patch: migrationPatch(changes, options.patchRoot) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import semver from "semver";
 import { isScalar, parseDocument } from "yaml";
@@ -9,6 +9,8 @@ import { readConnectorMetadata } from "../connector/metadata.ts";
 import { setBaseImageInYaml } from "../connector/metadata-edit.ts";
 import { BUILD_CUSTOMIZATION_FILES } from "../connector/build-customization.ts";
 import { filePatch, type FileChange } from "../shared/text-diff.ts";
+import { decodePythonText, InvalidUtf8Error } from "../analyze/dockerfile-variant.ts";
+import { readRegularFileSync } from "../shared/regular-file.ts";
 import { planDockerfile, renderBuildCustomization, type CoveredInstruction } from "./plan-dockerfile.ts";
 
 /** What a migration would do (or did). */
@@ -76,6 +78,49 @@ export function migrationTarget(catalog: BaseImageCatalog, dryRun: boolean): { v
   return { version, address: `${catalog.repository}:${version.version}`, published: false };
 }
 
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Dockerfile as text, or an error saying why it is not one (a link loop, a binary file, a FIFO). */
+function readDockerfile(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ELOOP" ? "is a symbolic link loop" : code === "ENOENT" ? "is a dangling symbolic link" : (error as Error).message.startsWith(path) ? (error as Error).message.slice(path.length + 1) : `cannot be read (${code ?? (error as Error).message})`;
+    throw new ConnectorBuildError("INVALID_CONNECTOR", `${path} ${why}: expected a Dockerfile (a text file) to migrate`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new ConnectorBuildError("INVALID_CONNECTOR", `${path} is not a text file (a NUL byte at byte ${nul}): expected a Dockerfile to migrate`);
+  try {
+    decodePythonText(bytes);
+    return bytes.toString("utf8");
+  } catch (error) {
+    if (error instanceof InvalidUtf8Error) throw new ConnectorBuildError("INVALID_CONNECTOR", `${path} is ${error.message}: expected a Dockerfile to migrate`);
+    throw error;
+  }
+}
+
+/**
+ * A migration edits metadata.yaml where it is: a link to a file outside the tree the patch names
+ * would be written through (another repository's file changed, the patch naming this one): refused.
+ */
+function refuseMetadataOutside(metadataPath: string, root: string): void {
+  if (!lstatSync(metadataPath).isSymbolicLink()) return;
+  const target = realpathSync(metadataPath);
+  const rel = relative(realpathSync(root), target);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+    throw new ConnectorBuildError("MIGRATION_REFUSED", `${metadataPath} is a symbolic link to ${target}, outside ${root}: a migration would change that file while its patch names this one; expected metadata.yaml inside the tree (replace the link by a copy)`);
+  }
+}
+
 /** A path for the patch: relative to `root`, `/` separators. */
 function patchPath(root: string, path: string): string {
   const rel = relative(root, path);
@@ -107,11 +152,13 @@ export function migrationPatch(changes: readonly FileChange[], root: string): st
 export async function planMigration(dir: string, catalog: BaseImageCatalog, options: MigrationOptions = {}): Promise<MigrationPlan> {
   const metadata = await readConnectorMetadata(dir);
   const dockerfilePath = join(metadata.dir, "Dockerfile");
-  if (!existsSync(dockerfilePath)) {
+  // lstat, not exists: a dangling link or a link loop is a Dockerfile that cannot be read, not none.
+  if (!lexists(dockerfilePath)) {
     throw new ConnectorBuildError("MIGRATION_REFUSED", `connector ${metadata.technicalName}: no Dockerfile in ${metadata.dir}: it is already on the common build`);
   }
+  refuseMetadataOutside(metadata.metadataPath, options.patchRoot ?? defaultPatchRoot(metadata.dir));
   const existingCustomization = BUILD_CUSTOMIZATION_FILES.map((f) => join(metadata.dir, f)).find((f) => existsSync(f));
-  const content = readFileSync(dockerfilePath, "utf8");
+  const content = readDockerfile(dockerfilePath);
   const plan = planDockerfile(content, metadata.technicalName);
   const customization = renderBuildCustomization(plan.mainFileName, plan.extraEnv, metadata.technicalName);
   if (customization && existingCustomization) plan.refusals.push(`${existingCustomization} already exists: merge by hand`);

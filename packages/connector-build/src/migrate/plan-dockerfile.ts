@@ -20,6 +20,23 @@ export interface DockerfilePlan {
   expectedChanges: string[];
 }
 
+/**
+ * The official python image, however it is written (`python:3.9`, `docker.io/library/python:3.9`),
+ * or a mirror of it in a registry named by host (`127.0.0.1:5000/python:…`, `mirror.example/library/python:…`);
+ * never a Docker Hub user's image (`evilcorp/python:3.9-alpine`).
+ */
+function isOfficialPython(image: string): boolean {
+  const parts = image.split("/");
+  if (!/^python(?:[:@]|$)/i.test(parts.pop() ?? "")) return false;
+  if (parts.at(-1)?.toLowerCase() === "library") parts.pop();
+  if (parts.length === 0) return true;
+  // One component left: a registry host (a dot, a port or localhost), not a Docker Hub namespace.
+  return parts.length === 1 && (/[.:]/.test(parts[0] as string) || parts[0] === "localhost");
+}
+
+/** A `$NAME` or `${NAME}` reference: the common build writes values literally, so it cannot expand one. */
+const VARIABLE_REFERENCE = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
+
 /** Env vars only meaningful inside the old Dockerfile (the seed: source-slack's WORKDIR/CODE_PATH). */
 const DOCKERFILE_ONLY_ENV = new Set(["WORKDIR", "CODE_PATH"]);
 /** System packages the base image already has: installing them in a connector image changes nothing. */
@@ -91,6 +108,16 @@ function classifyCommand(raw: string): CommandKind {
   return { kind: "unknown" };
 }
 
+/** The `key=value` pairs of a LABEL instruction (keys may hold dots and dashes; values may be quoted). */
+function parseLabels(args: string): Array<[string, string]> {
+  return [...args.matchAll(/("[^"]*"|[^\s="]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)].map((m) => [unquote(m[1] as string), unquote(m[2] as string)]);
+}
+
+/** The shell commands of a RUN instruction (shell or exec form), split at `&&` and `;`. */
+function runCommands(i: DockerfileInstruction): string[] {
+  return i.args.replace(/^\[.*\]$/, (m) => (parseExecForm(m) ?? []).join(" ")).split(/\s*(?:&&|;)\s*/).filter((c) => c.trim() !== "");
+}
+
 /** Is a COPY source one of the files the common build copies itself? */
 function commonBuildCopies(source: string, pkg: string): boolean {
   const n = source.replace(/^\.\//, "").replace(/\/$/, "");
@@ -124,7 +151,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
     const label = stage.name ? `stage '${stage.name}'` : `stage ${stage.index + 1}`;
     if (stageNames.has(stage.image.toLowerCase()) && stages.slice(0, stage.index).some((s) => s.name === stage.image.toLowerCase())) {
       cover(stage.from, `starts from an earlier stage (${stage.image})`);
-    } else if (/(^|\/)python:/.test(stage.image)) {
+    } else if (isOfficialPython(stage.image)) {
       cover(stage.from, "the common build starts from the digest-pinned base image");
       if (inFinal) {
         expect("python, pip, system packages and their environment variables (PYTHON_VERSION, GPG_KEY…) come from the base image");
@@ -134,24 +161,40 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
       refuse(stage.from, "a non-python base image cannot be expressed by the common build");
     }
     if (!inFinal) {
-      // A builder stage: nothing of it reaches the final image but what COPY --from takes.
-      for (const i of stage.instructions) cover(i, `${label} is a builder stage: only what the final stage copies from it reaches the image`);
+      // A builder stage: nothing of it reaches the final image but what COPY --from takes, and that
+      // is taken as the connector's dependencies only when the builder installs nothing else.
+      for (const i of stage.instructions) {
+        // Package installs and upgrades there are build tools; any other command (an extra
+        // `pip install x`) would put something into /install that the common build leaves out.
+        const unknown = i.keyword === "RUN" ? runCommands(i).filter((c) => classifyCommand(c).kind === "unknown") : [];
+        if (unknown.length > 0) refuse(i, `${label} runs ${unknown.map((c) => `'${c.trim()}'`).join(", ")}: its result reaches the image through COPY --from, and the common build installs only the connector's own dependencies (write a preConnectorInstall hook with withExec)`);
+        else cover(i, `${label} is a builder stage: only what the final stage copies from it reaches the image`);
+      }
       continue;
     }
+    // ENV values set so far in this stage, for WORKDIR $WORKDIR.
+    const stageEnv = new Map<string, string>();
     for (const i of stage.instructions) {
       switch (i.keyword) {
         case "WORKDIR":
-          if ([CONNECTOR_CODE_DIR, "$WORKDIR", "${WORKDIR}"].includes(i.args)) cover(i, `the common build works in ${CONNECTOR_CODE_DIR}`);
-          else refuse(i, `workdir ${i.args} differs from ${CONNECTOR_CODE_DIR}`);
+          if (i.args === CONNECTOR_CODE_DIR) cover(i, `the common build works in ${CONNECTOR_CODE_DIR}`);
+          else if (["$WORKDIR", "${WORKDIR}"].includes(i.args) && stageEnv.get("WORKDIR") === CONNECTOR_CODE_DIR) cover(i, `WORKDIR is ${CONNECTOR_CODE_DIR}, where the common build works`);
+          else refuse(i, `workdir ${i.args}${VARIABLE_REFERENCE.test(i.args) ? ` (${stageEnv.has("WORKDIR") ? `$WORKDIR is ${stageEnv.get("WORKDIR")}` : "a variable this stage does not set"})` : ""} differs from ${CONNECTOR_CODE_DIR}`);
           break;
         case "COPY":
         case "ADD": {
           const parts = i.args.split(/\s+/);
           const from = parts.find((p) => p.startsWith("--from="))?.slice("--from=".length);
+          const flags = parts.filter((p) => p.startsWith("--") && !p.startsWith("--from="));
           const operands = parts.filter((p) => !p.startsWith("--"));
           const sources = operands.slice(0, -1);
           const target = operands.at(-1) ?? "";
-          if (from !== undefined) {
+          const fromStage = from !== undefined && (stageNames.has(from.toLowerCase()) || /^\d+$/.test(from));
+          if (flags.length > 0) {
+            refuse(i, `${flags.join(" ")}: the common build copies files as they are, owned by root (express it in a hook with withExec)`);
+          } else if (from !== undefined && !fromStage) {
+            refuse(i, `copies ${sources.join(", ")} from the image ${from}, not from a stage of this Dockerfile: the common build does not take files from other images`);
+          } else if (from !== undefined) {
             if (sources.length === 1 && sources[0] === "/install" && target === "/usr/local") {
               cover(i, "the dependencies the builder installed with pip --prefix: the common build installs them directly");
             } else if (sources.every((s) => /^\/usr\/share\/zoneinfo\/(Etc\/)?UTC$/.test(s)) && target === "/etc/localtime") {
@@ -169,7 +212,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
           break;
         }
         case "RUN": {
-          const commands = i.args.replace(/^\[.*\]$/, (m) => (parseExecForm(m) ?? []).join(" ")).split(/\s*(?:&&|;)\s*/).filter((c) => c.trim() !== "");
+          const commands = runCommands(i);
           const bad: string[] = [];
           for (const command of commands) {
             const kind = classifyCommand(command);
@@ -186,14 +229,21 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
           else refuse(i, `runs ${bad.join(", ")}, which the common build does not do (write a preConnectorInstall hook with withExec)`);
           break;
         }
-        case "ENV":
+        case "ENV": {
+          const refs = parseEnvArgs(i.args).filter(([, value]) => VARIABLE_REFERENCE.test(value));
+          if (refs.length > 0) {
+            refuse(i, `${refs.map(([name, value]) => `${name}=${value}`).join(", ")} refers to a variable, which the Dockerfile expands and a hook's withEnvVariable writes literally (set the expanded value in a hook)`);
+            break;
+          }
           for (const [name, value] of parseEnvArgs(i.args)) {
+            stageEnv.set(name, unquote(value));
             if (name === "AIRBYTE_ENTRYPOINT") entrypointEnv = value;
             else if (DOCKERFILE_ONLY_ENV.has(name)) expect(`env ${name} is dropped: it only served the Dockerfile`);
             else plan.extraEnv.push([name, value]);
           }
           cover(i, "set by the common build, moved to a postConnectorInstall hook, or only used by the Dockerfile");
           break;
+        }
         case "ENTRYPOINT": {
           const argv = parseExecForm(i.args);
           const m = argv && argv.length === 2 && argv[0] === "python" ? new RegExp(`^${CONNECTOR_CODE_DIR}/([\\w.-]+\\.py)$`).exec(argv[1] as string) : null;
@@ -203,10 +253,14 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
           } else refuse(i, `entrypoint ${i.args} is not ["python", "${CONNECTOR_CODE_DIR}/<main file>.py"]`);
           break;
         }
-        case "LABEL":
-          if (/^io\.airbyte\.(version|name)=/.test(i.args)) cover(i, "the common build sets io.airbyte.version and io.airbyte.name from metadata.yaml");
-          else refuse(i, `label ${i.args} is not set by the common build (add it in a postConnectorInstall hook)`);
+        case "LABEL": {
+          // Every label of the instruction counts (LABEL a=1 b=2), not only the first.
+          const labels = parseLabels(i.args);
+          const others = labels.filter(([name]) => !/^io\.airbyte\.(version|name)$/.test(name));
+          if (others.length === 0 && labels.length > 0) cover(i, "the common build sets io.airbyte.version and io.airbyte.name from metadata.yaml");
+          else refuse(i, `label ${others.map(([name, value]) => `${name}=${value}`).join(" ") || i.args} is not set by the common build (add it in a postConnectorInstall hook)`);
           break;
+        }
         case "ARG":
           refuse(i, "build arguments have no equivalent in the common build");
           break;

@@ -7,6 +7,7 @@ import { compareImages, type ImageComparison, type ImageDifference } from "../co
 import type { BuiltImage, Engine } from "../engines/engine.ts";
 import { parseFromInstructions } from "../dockerfile/from.ts";
 import { lastLines } from "../errors.ts";
+import { registerCleanup } from "../shared/cleanup.ts";
 import { applyMigration, type MigrationPlan } from "./migrate.ts";
 
 /** How a migration is verified. */
@@ -131,6 +132,8 @@ export async function verifyMigration(plan: MigrationPlan, options: VerifyOption
     return { status: "unverified", detail: `the Dockerfile does not build here, so there is nothing to compare with: ${lastLines((error as Error).message, 6)}`, differences: [] };
   }
   const work = mkdtempSync(join(tmpdir(), "migrate-verify-"));
+  // Removed by the CLI's interrupt cleanup too (SIGINT/SIGTERM during the builds or the comparison).
+  const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
     const copy = join(work, basename(plan.dir));
     cpSync(plan.dir, copy, { recursive: true });
@@ -147,6 +150,7 @@ export async function verifyMigration(plan: MigrationPlan, options: VerifyOption
     const differences = judgeComparison(await compareImages(engine, before, after), plan);
     return { status: differences.some((d) => !d.expected) ? "differences" : "verified", differences, before: before.ref, after: after.ref };
   } finally {
+    unregister();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -10,8 +10,8 @@ export function readBytes(path: string): Promise<Buffer> {
 }
 
 /** Reads a whole regular file as UTF-8 text (a BOM is kept, invalid sequences become U+FFFD). */
-export async function readText(path: string): Promise<string> {
-  return (await readRegularFile(path)).toString("utf8");
+export async function readText(path: string, options: { maxBytes?: number } = {}): Promise<string> {
+  return (await readRegularFile(path, options)).toString("utf8");
 }
 
 /** Lists a folder with entry types. */

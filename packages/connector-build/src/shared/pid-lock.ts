@@ -1,4 +1,22 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+
+/**
+ * The folder for locks every process on this machine must see, whatever its TMPDIR: the system's
+ * lock folder `/run/lock` (`/var/lock` links there; world-writable with the sticky bit on Linux),
+ * else `/tmp` itself (never `$TMPDIR`, which differs between processes).
+ */
+export function machineLockDir(candidates: readonly string[] = ["/run/lock", "/var/lock", "/tmp"]): string {
+  for (const dir of candidates) {
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return dir;
+    } catch {
+      // absent or not writable: the next one
+    }
+  }
+  throw new Error(`no writable lock folder: expected one of ${candidates.join(", ")}`);
+}
 
 /**
  * Takes a lock file holding this process's id (created exclusively). A lock left by a process that

@@ -22,6 +22,12 @@ export interface RunProcessOptions {
   readonly signal?: AbortSignal;
   /** Called with the child once spawned (to track it, e.g. to stop it on an interrupt). */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /**
+   * Most bytes kept of stdout, and of stderr: past it the program is killed and the result says
+   * `overflowed` (a program printing 600 MiB would otherwise exhaust memory or the string limit).
+   * Default: no limit.
+   */
+  readonly maxOutputBytes?: number;
 }
 
 function lineSplitter(onLine: ((line: string) => void) | undefined) {
@@ -49,7 +55,7 @@ export function runProcess(
   program: string,
   args: readonly string[],
   options: RunProcessOptions = {},
-): Promise<ProcessResult & { stdoutBytes?: Buffer }> {
+): Promise<ProcessResult & { stdoutBytes?: Buffer; overflowed?: "stdout" | "stderr" }> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
@@ -62,13 +68,24 @@ export function runProcess(
     const err: Buffer[] = [];
     const outLines = lineSplitter(options.onStdoutLine);
     const errLines = lineSplitter(options.onStderrLine);
+    const sizes = { stdout: 0, stderr: 0 };
+    let overflowed: "stdout" | "stderr" | undefined;
+    const keep = (stream: "stdout" | "stderr", chunks: Buffer[], b: Buffer): boolean => {
+      if (overflowed !== undefined) return false;
+      sizes[stream] += b.length;
+      if (options.maxOutputBytes !== undefined && sizes[stream] > options.maxOutputBytes) {
+        overflowed = stream;
+        child.kill("SIGKILL");
+        return false;
+      }
+      chunks.push(b);
+      return true;
+    };
     child.stdout.on("data", (b: Buffer) => {
-      out.push(b);
-      outLines.push(b.toString("utf8"));
+      if (keep("stdout", out, b)) outLines.push(b.toString("utf8"));
     });
     child.stderr.on("data", (b: Buffer) => {
-      err.push(b);
-      errLines.push(b.toString("utf8"));
+      if (keep("stderr", err, b)) errLines.push(b.toString("utf8"));
     });
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -80,6 +97,7 @@ export function runProcess(
         stderr: Buffer.concat(err).toString("utf8"),
         exitCode: code ?? (signal ? 128 + 15 : 1),
         ...(options.binaryStdout ? { stdoutBytes } : {}),
+        ...(overflowed !== undefined ? { overflowed } : {}),
       });
     });
     child.stdin.on("error", () => {

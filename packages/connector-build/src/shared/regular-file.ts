@@ -3,8 +3,8 @@ import { closeSync, constants, fstat, fstatSync, open, openSync, readFile, readF
 /** A path that exists but is not a regular file (a FIFO, a socket, a device). */
 export class NotRegularFileError extends Error {
   readonly code = "ENOTREG";
-  constructor(readonly path: string, kind: string) {
-    super(`${path} is ${kind}, not a regular file: expected a regular file`);
+  constructor(readonly path: string, kind: string, message = `${path} is ${kind}, not a regular file: expected a regular file`) {
+    super(message);
     this.name = "NotRegularFileError";
   }
 }
@@ -16,10 +16,18 @@ function kindOf(stats: Stats): string {
   return "not a file";
 }
 
-/** A directory fails as fs does (EISDIR, which callers already describe); anything else is NotRegularFileError. */
+/** A directory fails as fs does (EISDIR, which callers describe); anything else is NotRegularFileError. */
 function notRegular(path: string, stats: Stats): Error {
   if (stats.isDirectory()) return Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), { code: "EISDIR", path });
   return new NotRegularFileError(path, kindOf(stats));
+}
+
+/** A regular file larger than an input of its kind can be (a 47 MB metadata.yaml): refused before it is read. */
+export class FileTooLargeError extends NotRegularFileError {
+  constructor(path: string, size: number, maxBytes: number) {
+    super(path, "too large", `${path} is ${size} bytes: expected at most ${maxBytes} bytes for a file of this kind (it is read whole into memory)`);
+    this.name = "FileTooLargeError";
+  }
 }
 
 // O_NONBLOCK: opening a FIFO for reading would block until a writer appears; with it, open returns
@@ -30,13 +38,15 @@ const FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
  * The one way the toolkit reads an input file (metadata.yaml, a Dockerfile, a catalog): only a
  * regular file (symbolic links followed) is read; anything else is refused at once, never waited on.
  *
- * @throws NotRegularFileError for a FIFO, socket or device; the fs error otherwise (EISDIR for a directory).
+ * @throws NotRegularFileError for a FIFO, socket or device, FileTooLargeError (one) past `maxBytes`;
+ * the fs error otherwise (EISDIR for a directory).
  */
-export function readRegularFileSync(path: string): Buffer {
+export function readRegularFileSync(path: string, options: { maxBytes?: number } = {}): Buffer {
   const fd = openSync(path, FLAGS);
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw notRegular(path, stats);
+    if (options.maxBytes !== undefined && stats.size > options.maxBytes) throw new FileTooLargeError(path, stats.size, options.maxBytes);
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -44,7 +54,7 @@ export function readRegularFileSync(path: string): Buffer {
 }
 
 /** {@link readRegularFileSync}, on the callback API (fast for many small files). */
-export function readRegularFile(path: string): Promise<Buffer> {
+export function readRegularFile(path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     open(path, FLAGS, (openError, fd) => {
       if (openError) return reject(openError);
@@ -52,6 +62,7 @@ export function readRegularFile(path: string): Promise<Buffer> {
       fstat(fd, (statError, stats) => {
         if (statError) return done(statError);
         if (!stats.isFile()) return done(notRegular(path, stats));
+        if (options.maxBytes !== undefined && stats.size > options.maxBytes) return done(new FileTooLargeError(path, stats.size, options.maxBytes));
         readFile(fd, (readError, data) => done(readError, data));
       });
     });

@@ -138,12 +138,32 @@ export function chooseArtifact(requirement: LockedRequirement, files: readonly I
   );
 }
 
+/**
+ * Basic credentials of index hosts, from index URLs given as `https://user:password@host/simple`.
+ * Node's fetch refuses a URL with credentials: they are taken out of every URL (so no lock file or
+ * message ever holds them) and sent as an Authorization header to that host (origin) only.
+ */
+const indexCredentials = new Map<string, string>();
+
+/** `url` without its credentials (remembered for its origin), and the headers that authenticate it. */
+function authenticated(raw: string): { url: string; headers: Record<string, string> } {
+  const url = new URL(raw);
+  if (url.username !== "" || url.password !== "") {
+    const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64");
+    indexCredentials.set(url.origin, `Basic ${basic}`);
+    url.username = "";
+    url.password = "";
+  }
+  const authorization = indexCredentials.get(url.origin);
+  return { url: url.toString(), headers: authorization !== undefined ? { authorization } : {} };
+}
+
 /** Reads a package's files from a simple index (PEP 691 JSON, else PEP 503 HTML). */
 export async function indexFiles(indexUrl: string, name: string): Promise<IndexFile[]> {
-  const url = `${indexUrl.replace(/\/+$/, "")}/${canonicalName(name)}/`;
+  const { url, headers } = authenticated(`${indexUrl.replace(/\/+$/, "")}/${canonicalName(name)}/`);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: "application/vnd.pypi.simple.v1+json, text/html;q=0.1" }, signal: AbortSignal.timeout(60_000) });
+    res = await fetch(url, { headers: { ...headers, accept: "application/vnd.pypi.simple.v1+json, text/html;q=0.1" }, signal: AbortSignal.timeout(60_000) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const tls = /CERT|certificate/i.test(`${cause?.code} ${cause?.message}`);
@@ -183,7 +203,8 @@ export async function downloadArtifact(dir: string, artifact: { filename: string
   mkdirSync(dir, { recursive: true });
   let res: Response;
   try {
-    res = await fetch(artifact.url, { signal: AbortSignal.timeout(600_000) });
+    const { url, headers } = authenticated(artifact.url);
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(600_000) });
   } catch (error) {
     throw new ConnectorBuildError("REGISTRY_ERROR", `cannot download ${artifact.url}: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`, { cause: error });
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ConnectorBuildError } from "../../errors.ts";
 import { OciLayout } from "../../registry/oci-layout.ts";
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from "../../registry/oci-types.ts";
+import { registerCleanup } from "../../shared/cleanup.ts";
 
 /**
  * Rewrites the `index.json` of an OCI tarball Dagger exported into the shape the Docker engine writes:
@@ -14,6 +15,7 @@ import { MEDIA_TYPES, type Descriptor, type ImageIndex } from "../../registry/oc
  */
 export async function flattenOciIndex(tarball: string, tmpDir: string = tmpdir()): Promise<void> {
   const work = mkdtempSync(join(tmpDir, "airbyte-ci-oci-"));
+  const unregister = registerCleanup(() => rmSync(work, { recursive: true, force: true }));
   try {
     const layout = await OciLayout.unpack(tarball, work);
     const index = layout.index();
@@ -35,6 +37,7 @@ export async function flattenOciIndex(tarball: string, tmpDir: string = tmpdir()
     layout.writeIndex(manifests, index);
     await layout.pack(tarball, "plain");
   } finally {
+    unregister();
     rmSync(work, { recursive: true, force: true });
   }
 }

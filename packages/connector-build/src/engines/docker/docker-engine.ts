@@ -9,6 +9,7 @@ import type { RegistryClient } from "../../registry/registry-client.ts";
 import { MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor, type ImageManifest } from "../../registry/oci-types.ts";
 import { runProcess } from "../../shared/process.ts";
 import { registerCleanup } from "../../shared/cleanup.ts";
+import { replaceRegularFile } from "../../shared/output-file.ts";
 import type { ChildProcess } from "node:child_process";
 import { docker, findDockerClient } from "./docker-client.ts";
 import { renderDockerfile, type RenderedDockerfile } from "../../dockerfile/render.ts";
@@ -108,6 +109,9 @@ function describeOperation(recipe: ImageRecipe, index: number): string {
   if (op.op === "from") return `operation ${index} (from ${op.address})`;
   return `operation ${index} (${op.op} ${"path" in op ? op.path : ""})`;
 }
+
+/** Most bytes of stdout (and of stderr) an image run may print: a `spec` is a few hundred kilobytes. */
+const MAX_RUN_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Builds recipes on the local Docker daemon with BuildKit: the recipe is rendered to a Dockerfile
@@ -262,19 +266,30 @@ export class DockerEngine implements Engine {
     const removeContainer = async () => {
       await docker(["rm", "-f", name]).catch(() => undefined);
     };
-    const unregister = registerCleanup(removeContainer);
+    let client: ChildProcess | undefined;
+    // On an interrupt: the `docker run` client is stopped too (it would outlive the CLI), then its container removed.
+    const unregister = registerCleanup(async () => {
+      client?.kill("SIGKILL");
+      await removeContainer();
+    });
     const timeout = new AbortController();
     const timer = options.timeoutMs !== undefined ? setTimeout(() => timeout.abort(), options.timeoutMs) : undefined;
     let result: Awaited<ReturnType<typeof docker>> | undefined;
     try {
-      result = await docker(args, { signal: timeout.signal }).catch((error: unknown) => {
+      result = await docker(args, { signal: timeout.signal, maxOutputBytes: MAX_RUN_OUTPUT_BYTES, onSpawn: (child) => (client = child) }).catch((error: unknown) => {
         if (timeout.signal.aborted) return undefined;
         throw error;
       });
     } finally {
       if (timer) clearTimeout(timer);
-      if (timeout.signal.aborted) await removeContainer();
+      if (timeout.signal.aborted || result?.overflowed !== undefined) await removeContainer();
       unregister();
+    }
+    if (result?.overflowed !== undefined) {
+      throw new ConnectorBuildError(
+        "RUN_FAILED",
+        `${JSON.stringify(argv)} in ${image.ref} (${image.platform}) printed more than ${MAX_RUN_OUTPUT_BYTES / 1024 / 1024} MiB on ${result.overflowed}: expected a bounded output (spec prints one JSON message); it was stopped and its container ${name} removed`,
+      );
     }
     if (result === undefined || timeout.signal.aborted) {
       throw new ConnectorBuildError(
@@ -346,6 +361,13 @@ export async function inspectDockerImage(ref: string): Promise<ImageRunConfig> {
  */
 export async function exportOciLayout(images: readonly BuiltImage[], file: string, workRoot = tmpdir()): Promise<void> {
   const work = mkdtempSync(join(workRoot, "airbyte-ci-oci-"));
+  const target = resolve(file);
+  const partial = `${target}.${process.pid}.partial`;
+  // An interrupt removes the export folder (an image's size) and the partial tarball.
+  const unregister = registerCleanup(() => {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+  });
   try {
     const layout = OciLayout.create(join(work, "layout"));
     const manifests: Descriptor[] = [];
@@ -373,8 +395,15 @@ export async function exportOciLayout(images: readonly BuiltImage[], file: strin
       rmSync(tarFile, { force: true });
     }
     layout.writeIndex(manifests);
-    await layout.pack(file);
+    await layout.pack(partial);
+    try {
+      replaceRegularFile(partial, target);
+    } catch (error) {
+      throw new ConnectorBuildError("EXPORT_FAILED", `cannot write ${target}: ${(error as Error).message}`);
+    }
   } finally {
+    unregister();
+    rmSync(partial, { force: true });
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,8 @@ import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { runProcess } from "../../shared/process.ts";
 import { dockerignoreRuleHiding, readDockerignore } from "../../dockerfile/dockerignore.ts";
 import type { BuiltImage, DockerfileBuildRequest } from "../engine.ts";
+import type { ChildProcess } from "node:child_process";
+import { registerCleanup } from "../../shared/cleanup.ts";
 import { findDockerClient } from "./docker-client.ts";
 
 /** Explains a "not found" context file: the .dockerignore rule that hid it, when one did. */
@@ -21,6 +23,12 @@ function explainMissing(contextDir: string, output: string): string {
 export async function buildDockerfileWithDocker(request: DockerfileBuildRequest, workRoot: string): Promise<BuiltImage> {
   const client = await findDockerClient();
   const work = mkdtempSync(join(workRoot, "airbyte-ci-dockerfile-"));
+  let child: ChildProcess | undefined;
+  // On an interrupt: the build client stopped (BuildKit cancels the build), the folder removed.
+  const unregister = registerCleanup(() => {
+    child?.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+  });
   try {
     const dockerfile = join(work, "Dockerfile");
     writeFileSync(dockerfile, request.dockerfile);
@@ -44,13 +52,14 @@ export async function buildDockerfileWithDocker(request: DockerfileBuildRequest,
       lines.push(line);
       request.onProgress?.(line);
     };
-    const result = await runProcess(client.path, args, { env: { ...process.env, DOCKER_BUILDKIT: "1" }, onStderrLine: collect, onStdoutLine: collect });
+    const result = await runProcess(client.path, args, { env: { ...process.env, DOCKER_BUILDKIT: "1" }, onStderrLine: collect, onStdoutLine: collect, onSpawn: (spawned) => (child = spawned) });
     if (result.exitCode !== 0 || !existsSync(iid)) {
       const output = lines.join("\n");
       throw new ConnectorBuildError("BUILD_FAILED", `docker build of the Dockerfile in ${context} for ${request.platform} failed:\n${lastLines(output, 12)}${explainMissing(context, output)}`);
     }
     return { engine: "docker", platform: request.platform, ref: readFileSync(iid, "utf8").trim() };
   } finally {
+    unregister();
     rmSync(work, { recursive: true, force: true });
   }
 }

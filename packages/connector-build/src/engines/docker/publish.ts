@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { platformArchitecture, splitImageReference } from "@airbyte-ci/base-images";
 import { ConnectorBuildError, lastLines } from "../../errors.ts";
 import { RegistryClient } from "../../registry/registry-client.ts";
@@ -5,22 +6,39 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsFromEnv } from "../../registry/registry-auth.ts";
+import { registerCleanup } from "../../shared/cleanup.ts";
 import { docker } from "./docker-client.ts";
 
 /**
  * `docker push` reads credentials from a Docker config only: when REGISTRY_USERNAME/REGISTRY_PASSWORD
  * apply to `registry` (as they do for the registry client), they go into a private temporary
- * DOCKER_CONFIG (0700 folder, 0600 file) that lives for the push and is removed after.
+ * DOCKER_CONFIG (0700 folder, 0600 file) that lives for the push and is removed after, and by the
+ * CLI's interrupt cleanup when SIGINT or SIGTERM ends the push (the `docker push` client is stopped
+ * first, so nothing reads or recreates it).
  */
-async function withPushCredentials<T>(registry: string, fn: (env: NodeJS.ProcessEnv | undefined) => Promise<T>): Promise<T> {
+async function withPushCredentials<T>(registry: string, fn: (options: { env?: NodeJS.ProcessEnv; onSpawn: (child: ChildProcess) => void }) => Promise<T>): Promise<T> {
+  let client: ChildProcess | undefined;
+  const onSpawn = (child: ChildProcess) => (client = child);
   const creds = credentialsFromEnv(registry);
-  if (!creds) return fn(undefined);
+  if (!creds) {
+    const unregister = registerCleanup(() => void client?.kill("SIGKILL"));
+    try {
+      return await fn({ onSpawn });
+    } finally {
+      unregister();
+    }
+  }
   const dir = mkdtempSync(join(tmpdir(), "airbyte-ci-docker-config-"));
+  const unregister = registerCleanup(() => {
+    client?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
   try {
     const auth = Buffer.from(`${creds.username}:${creds.password}`).toString("base64");
     writeFileSync(join(dir, "config.json"), JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
-    return await fn({ ...process.env, DOCKER_CONFIG: dir });
+    return await fn({ env: { ...process.env, DOCKER_CONFIG: dir }, onSpawn });
   } finally {
+    unregister();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -59,7 +77,7 @@ export async function publishImages(
     const platformTag = `${repo}:${target.tag}-${platformArchitecture(image.platform)}`;
     const tagged = await docker(["tag", image.ref, platformTag]);
     if (tagged.exitCode !== 0) throw new ConnectorBuildError("PUBLISH_FAILED", `publish ${reference}: cannot tag ${image.ref}: ${lastLines(tagged.stderr, 3)}`);
-    const pushed = await withPushCredentials(target.registry, (env) => docker(["push", platformTag], env ? { env } : {}));
+    const pushed = await withPushCredentials(target.registry, (options) => docker(["push", platformTag], options));
     if (pushed.exitCode !== 0) {
       throw new ConnectorBuildError(
         "PUBLISH_FAILED",
