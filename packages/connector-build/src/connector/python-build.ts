@@ -8,6 +8,7 @@ import { loadBuildCustomization, runHook, type LoadCustomizationOptions, type Lo
 import { withPoetryDependencies, withPoetryRootPackage } from "./poetry-install.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
 import { requirementsOnlyNameTheConnector } from "./requirements-file.ts";
+import { endAsRuntimeUser, installAsRoot } from "./runtime-user.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
@@ -94,7 +95,8 @@ function isPoetryProject(manifests: readonly string[]): boolean {
  * preConnectorInstall → workdir → dependency manifests and their install in their own layer (a
  * code-only change reuses it) → package and main file (and, for a Poetry project, the package
  * installed once) → entrypoint and AIRBYTE_ENTRYPOINT → labels (OCI base image labels included) →
- * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built.
+ * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built. On a
+ * non-root base (2.0.0) the build runs as root and ends as the base's user (see runtime-user.ts).
  */
 export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform): Promise<ImageRecipe> {
   const { metadata, baseImage, customization, mainFileName, packageDir } = connector;
@@ -105,7 +107,7 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
   };
   const hooks = customization.customization;
   const base = connector.publishedBase ?? (await resolvePublishedBase(baseImage, [platform]));
-  let recipe = ImageRecipe.empty().from(base.address);
+  let recipe = installAsRoot(ImageRecipe.empty().from(base.address), baseImage);
   recipe = await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
   const present = DEPENDENCY_MANIFESTS.filter((f) => existsSync(join(metadata.dir, f)));
@@ -128,5 +130,6 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
     .withLabel("io.airbyte.version", metadata.dockerImageTag)
     .withLabel("io.airbyte.name", metadata.dockerRepository);
   for (const [name, value] of Object.entries(baseImageLabels(base, platform))) recipe = recipe.withLabel(name, value);
-  return runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file);
+  const finished = await runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file);
+  return endAsRuntimeUser({ installed: recipe, finished, base: baseImage, codeDir: CONNECTOR_CODE_DIR });
 }
