@@ -72,7 +72,7 @@ export function runtimeUserChecks(user: RuntimeUser): SanityCheck[] {
       argv: [
         "python",
         "-c",
-        "import importlib, importlib.metadata as m\nfor d in m.distributions(): d.read_text('METADATA')\nfor name in ('pip', 'setuptools', 'ssl', 'sqlite3', 'zoneinfo'): importlib.import_module(name)\nprint('ok')",
+        "import importlib, importlib.metadata as m\nfor d in m.distributions(): d.read_text('METADATA')\nfor name in ('pip', 'ssl', 'sqlite3', 'zoneinfo', 'json'): importlib.import_module(name)\nprint('ok')",
       ],
       expect: { stdout: "ok" },
     },
