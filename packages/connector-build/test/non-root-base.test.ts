@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseCatalog, type BaseImageCatalog } from "@airbyte-ci/base-images";
+import { RegistryClient } from "../src/registry/registry-client.ts";
 import { FIXTURE_DIR, LOCAL_CATALOG, REPO_ROOT, localCatalog, runCli, uniqueTag } from "./helpers.ts";
 
 const DOCKER = "/usr/bin/docker";
@@ -85,6 +86,20 @@ describe("base 2.0.0: connectors run as airbyte (uid 1000)", () => {
 });
 
 describe("the Python 3.9 line of the fixture (Debian bullseye's python3.9)", () => {
+  it("its root image is recorded by digest and its catalog holds 1.1.0 and 2.0.0, published to their own repository", async () => {
+    const root = JSON.parse(readFileSync(join(FIXTURE_DIR, "root-py3.9-amd64.json"), "utf8")) as { address: string; pythonVersion: string; digest: string };
+    expect(root.pythonVersion).toBe("3.9.2");
+    expect(root.address).toMatch(/^127\.0\.0\.1:5000\/python:3\.9-bullseye@sha256:[0-9a-f]{64}$/);
+    const catalog = parseCatalog(JSON.parse(readFileSync(PY39_CATALOG, "utf8")), PY39_CATALOG);
+    expect(catalog.repository).toBe("127.0.0.1:5000/airbyte/python-connector-base-py39");
+    for (const version of ["1.1.0", "2.0.0"]) {
+      const v = catalog.get(version);
+      expect(v.rootImage("linux/amd64").digest).toBe(root.digest);
+      expect(v.publishedAddress).toMatch(new RegExp(`^127\\.0\\.0\\.1:5000/airbyte/python-connector-base-py39:${version.replaceAll(".", "\\.")}@sha256:[0-9a-f]{64}$`));
+      expect((await new RegistryClient().getManifest(v.publishedAddress as string)).kind).toBe("index");
+    }
+  });
+
   it("source-hello builds on the 3.9 base and answers spec with Python 3.9.2", async () => {
     if (!existsSync(PY39_CATALOG)) throw new Error(`${PY39_CATALOG} does not exist: scripts/test.sh writes it (AIRBYTE_CI_TEST_BASES=1 scripts/bootstrap.sh)`);
     const catalog = parseCatalog(JSON.parse(readFileSync(PY39_CATALOG, "utf8")), PY39_CATALOG);
