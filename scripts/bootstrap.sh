@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Everything both README commands need, idempotently: the local build environment (Debian packages,
 # dockerd, registry, fixture root images, PyPI proxy), pnpm, dependencies, a build, the local fixture
-# catalog and its base images 1.0.0 and 1.1.0 published to the local registry.
+# catalog and its base images 1.0.0 and 1.1.0 published to the local registry. With
+# AIRBYTE_CI_TEST_BASES=1 (what scripts/test.sh asks for; the main job does not need them), also the
+# bases only the tests use: 2.0.0 (non-root) and the Python 3.9 line (root image and bases).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -50,12 +52,29 @@ echo "[bootstrap] installing dependencies" >&2
 pnpm install --frozen-lockfile --reporter=silent
 echo "[bootstrap] building packages" >&2
 pnpm run --silent build --output-logs=errors-only >&2
-echo "[bootstrap] writing the local fixture catalog" >&2
+case "${AIRBYTE_CI_TEST_BASES:-0}" in
+  0) ;;
+  1)
+    # Debian bullseye's python3.9 (3.9.2), amd64 only: an emulated arm64 build would add minutes to
+    # every fresh machine for a line the tests build on amd64.
+    echo "[bootstrap] the Python 3.9 fixture root image (AIRBYTE_CI_TEST_BASES=1; built once per machine)" >&2
+    bash scripts/env/fixture-root-image.sh linux/amd64 3.9
+    ;;
+  *) echo "[bootstrap] error: AIRBYTE_CI_TEST_BASES=${AIRBYTE_CI_TEST_BASES}: expected 0 or 1" >&2; exit 2 ;;
+esac
+echo "[bootstrap] writing the local fixture catalogs" >&2
 pnpm --silent --filter @airbyte-ci/connector-build exec tsx scripts/write-fixture-catalog.ts
 # Dependency installs inside builds go through the PyPI proxy the setup started on loopback.
 AIRBYTE_CI_PIP_INDEX_URL="${AIRBYTE_CI_PIP_INDEX_URL:-$(cat .local/env/pip-index-url)}"
 export AIRBYTE_CI_PIP_INDEX_URL
-for version in 1.0.0 1.1.0; do
-  echo "[bootstrap] publishing the local fixture base image $version (built, checked and published once per machine)" >&2
-  node packages/connector-build/bin/connector-build.js base publish "$version" --catalog local --if-unpublished --force >&2
-done
+publish() { # <catalog> <version>
+  echo "[bootstrap] publishing the local fixture base image $2 of $1 (built, checked and published once per machine)" >&2
+  node packages/connector-build/bin/connector-build.js base publish "$2" --catalog "$1" --if-unpublished --force >&2
+}
+for version in 1.0.0 1.1.0; do publish local "$version"; done
+if [ "${AIRBYTE_CI_TEST_BASES:-0}" = 1 ]; then
+  # 2.0.0 runs connectors as airbyte (uid 1000); the Python 3.9 line (.local/fixture/catalog-py3.9.json)
+  # has 1.1.0 (root, what 2023 connectors ran as) and 2.0.0.
+  publish local 2.0.0
+  for version in 1.1.0 2.0.0; do publish "$ROOT/.local/fixture/catalog-py3.9.json" "$version"; done
+fi

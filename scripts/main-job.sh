@@ -33,6 +33,8 @@ api_url="$(sed -n 's/^listening //p' "$api_log")"
 [ -n "$api_url" ] || { echo "main-job: the tickets API did not start" >&2; exit 1; }
 
 data="$(mktemp -d)"
+# Readable by the connector's user: on base 2.0.0 it runs as airbyte (uid 1000), not root.
+chmod 755 "$data"
 printf '{"api_url":"%s","api_token":"demo-token","start_date":"2024-01-01T00:00:00Z"}\n' "$api_url" >"$data/config.json"
 cat >"$data/catalog.json" <<'JSON'
 {"streams":[

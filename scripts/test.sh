@@ -15,7 +15,8 @@ rm -f .local/cosign.status
 # The Dagger engine (a Go build of about 14 min on a fresh machine, about 1 s afterwards) is started in
 # the background by the setup, so that its build overlaps the rest of the setup. AIRBYTE_CI_TEST_TOOLS:
 # the setup also installs what only the tests use (Debian's chromium, for the fleet report page).
-AIRBYTE_CI_DAGGER_ENGINE=background AIRBYTE_CI_TEST_TOOLS=1 bash scripts/bootstrap.sh
+# AIRBYTE_CI_TEST_BASES=1: the bases only the tests use (2.0.0, the Python 3.9 line), once per machine.
+AIRBYTE_CI_DAGGER_ENGINE=background AIRBYTE_CI_TEST_TOOLS=1 AIRBYTE_CI_TEST_BASES=1 bash scripts/bootstrap.sh
 # Builds install Python dependencies through the PyPI proxy on loopback that the setup started.
 AIRBYTE_CI_PIP_INDEX_URL="${AIRBYTE_CI_PIP_INDEX_URL:-$(cat .local/env/pip-index-url)}"
 export AIRBYTE_CI_PIP_INDEX_URL

@@ -1,5 +1,6 @@
 import type { BaseImageVersionData } from "../src/catalog.ts";
-import { CHANGELOG_1_1_0, POETRY_PINS_1_1_0, pythonConnectorBaseVersion, type PythonRootFacts } from "../src/python-connector-base.ts";
+import { CHANGELOG_1_1_0, CHANGELOG_2_0_0, POETRY_PINS_1_1_0, pythonConnectorBaseVersion, type PythonRootFacts } from "../src/python-connector-base.ts";
+import { AIRBYTE_RUNTIME_USER } from "../src/runtime-user.ts";
 
 /** The seed's digests of python:3.9.18-bookworm, per platform. */
 export const SEED_ROOT_IMAGES = {
@@ -47,5 +48,20 @@ export function productionVersion110(): BaseImageVersionData {
     rootImages: SEED_ROOT_IMAGES,
     facts: PRODUCTION_FACTS,
     poetry: POETRY_PINS_1_1_0,
+  });
+}
+
+/**
+ * Version 2.0.0 as recorded in the production catalog: 1.1.0 running as the non-root user `airbyte`
+ * (uid/gid 1000). Recorded unpublished, like 1.1.0.
+ */
+export function productionVersion200(): BaseImageVersionData {
+  return pythonConnectorBaseVersion({
+    version: "2.0.0",
+    changelog: CHANGELOG_2_0_0,
+    rootImages: SEED_ROOT_IMAGES,
+    facts: PRODUCTION_FACTS,
+    poetry: POETRY_PINS_1_1_0,
+    runtimeUser: AIRBYTE_RUNTIME_USER,
   });
 }

@@ -9,7 +9,8 @@ import {
   type CatalogData,
 } from "./catalog.ts";
 import { fixtureCatalog } from "../scripts/fixture-catalog.ts";
-import { productionSeedVersion, productionVersion110, SEED_ROOT_IMAGES } from "../scripts/production-seed.ts";
+import { productionSeedVersion, productionVersion110, productionVersion200, SEED_ROOT_IMAGES } from "../scripts/production-seed.ts";
+import { recipeRuntimeUser } from "./runtime-user.ts";
 import { evaluateSanityCheck } from "./sanity-check.ts";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -53,7 +54,7 @@ describe("production catalog", () => {
     const v = catalog.get("1.1.0");
     expect(v.published).toBeUndefined();
     expect(v.rootImages).toEqual(catalog.get("1.0.0").rootImages);
-    expect(catalog.latestStable()?.version).toBe("1.1.0");
+    expect(catalog.latestStable()?.version).toBe("2.0.0");
     expect(() => catalog.resolveAddress(`docker.io/airbyte/python-connector-base:1.1.0@${D("a")}`)).toThrowError(/1\.1\.0 .*is in the catalog but not published yet/);
     const names = v.sanityChecks.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(["pip is 23.2.1", "poetry is 2.2.1", "poetry-plugin-export is 1.9.0", "poetry is not importable from the system Python"]));
@@ -63,6 +64,40 @@ describe("production catalog", () => {
     const ops100 = catalog.get("1.0.0").data.recipe.filter((o) => !(o.op === "withLabel" && o.value === "1.0.0"));
     const ops110 = v.data.recipe.filter((o) => ops100.some((p) => JSON.stringify(p) === JSON.stringify(o)));
     expect(ops110).toEqual(ops100);
+  });
+
+  it("records 2.0.0 (non-root) exactly as the code generates it, unpublished, with its changelog", () => {
+    const data = JSON.parse(readFileSync(productionCatalogPath, "utf8")) as CatalogData;
+    expect(data.versions.find((v) => v.version === "2.0.0")).toEqual(productionVersion200());
+    const v = catalog.get("2.0.0");
+    expect(v.published).toBeUndefined();
+    expect(v.changelog).toMatch(/airbyte \(uid\/gid 1000\)/);
+    // 1.1.0's operations, then the user's, and USER airbyte last.
+    const ops = v.recipe.operations;
+    expect(ops.at(-1)).toEqual({ op: "withUser", name: "airbyte" });
+    expect(recipeRuntimeUser(v.recipe)).toEqual({ user: "airbyte", home: "/home/airbyte" });
+    expect(recipeRuntimeUser(catalog.get("1.1.0").recipe)).toEqual({ user: "root", home: undefined });
+    const execs = ops.flatMap((o) => (o.op === "withExec" ? [o.args.join(" ")] : []));
+    expect(execs).toEqual(
+      expect.arrayContaining([
+        "groupadd --system --gid 1000 airbyte",
+        "useradd --system --uid 1000 --gid 1000 --home-dir /home/airbyte --create-home --shell /bin/bash airbyte",
+        "chmod 1777 /tmp",
+      ]),
+    );
+    const names = v.sanityChecks.map((c) => c.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "runs as airbyte",
+        "uid is 1000",
+        "airbyte's home is /home/airbyte",
+        "airbyte can write the temp directory",
+        "Python imports its packages as airbyte",
+        "HOME is /home/airbyte",
+        "poetry is 2.2.1",
+      ]),
+    );
+    expect(names).not.toContain("HOME is /root");
   });
 
   it("checks timezone, python, pip, bash, the seed's env vars and labels", () => {
@@ -179,6 +214,27 @@ describe("fixture catalog", () => {
     expect(v110.recipe.operations.map((o) => o.op)).toEqual(prod110.recipe.operations.map((o) => o.op));
     expect(v110.sanityChecks.map((c) => c.name)).toEqual(expect.arrayContaining(["pip is 23.0.1", "poetry is 2.2.1"]));
     expect(v110.changelog).toMatch(/^Local fixture of 1\.1\.0 .*Poetry 2\.2\.1/);
+    expect(fixture.repository).toBe("127.0.0.1:5000/airbyte/python-connector-base");
+    const v200 = fixture.get("2.0.0");
+    expect(v200.recipe.operations.map((o) => o.op)).toEqual(loadProductionCatalog().get("2.0.0").recipe.operations.map((o) => o.op));
+    expect(v200.sanityChecks.map((c) => c.name)).toEqual(expect.arrayContaining(["uid is 1000", "GPG_KEY is A035C8C19219BA821ECEA86B64E628F8D684696D"]));
+  });
+
+  it("has a Python 3.9 line (bullseye) with the same versions in its own repository", () => {
+    const fixture = parseCatalog(
+      fixtureCatalog({
+        roots: [{ platform: "linux/amd64", address: `127.0.0.1:5000/python:3.9-bullseye@${D("e")}`, pythonVersion: "3.9.2", pipVersion: "20.3.4", setuptoolsVersion: "52.0.0" }],
+      }),
+    );
+    expect(fixture.repository).toBe("127.0.0.1:5000/airbyte/python-connector-base-py39");
+    expect(fixture.name).toBe("python-connector-base (local fixture, Python 3.9)");
+    expect(fixture.versions.map((v) => v.version)).toEqual(["2.0.0", "1.1.0", "1.0.0"]);
+    const names = fixture.get("1.1.0").sanityChecks.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["python is 3.9.2", "GPG_KEY is E3FF2839C048B25C084DEBE9B26995E310250568", "pip is 20.3.4"]));
+    expect(fixture.get("1.1.0").changelog).toMatch(/Python 3\.9\.2 on Debian bullseye/);
+    expect(() => fixtureCatalog({ roots: [{ platform: "linux/amd64", address: `127.0.0.1:5000/python:3.12@${D("e")}`, pythonVersion: "3.12.1", pipVersion: "24", setuptoolsVersion: "1" }] })).toThrowError(
+      /Python 3\.12\.1: expected a Python line the fixture has \(3\.11, 3\.9\)/,
+    );
   });
 });
 

@@ -58,6 +58,7 @@ export {
 } from "./catalog.ts";
 export {
   CHANGELOG_1_1_0,
+  CHANGELOG_2_0_0,
   POETRY_HOME,
   POETRY_PINS_1_1_0,
   POETRY_VENV,
@@ -68,3 +69,4 @@ export {
   type PoetryPins,
   type PythonRootFacts,
 } from "./python-connector-base.ts";
+export { AIRBYTE_RUNTIME_USER, isRootUser, recipeRuntimeUser, runtimeUserChecks, withRuntimeUser, type RuntimeUser } from "./runtime-user.ts";

@@ -2,6 +2,7 @@ import type { BaseImageVersionData } from "./catalog.ts";
 import { ImageRecipe } from "./recipe.ts";
 import type { SanityCheck } from "./sanity-check.ts";
 import type { Platform } from "./platform.ts";
+import { runtimeUserChecks, withRuntimeUser, type RuntimeUser } from "./runtime-user.ts";
 
 /** Facts about a root image that the recipe and its checks depend on. */
 export interface PythonRootFacts {
@@ -47,6 +48,13 @@ export const CHANGELOG_1_1_0 =
   "(/opt/poetry/venv, /usr/local/bin/poetry; POETRY_HOME=/opt/poetry, POETRY_VIRTUALENVS_CREATE=false), so a pyproject.toml + poetry.lock connector builds with no hook; " +
   "pip still pinned; sanity checks for the Poetry, export plugin and pip versions and for Poetry staying out of the system Python.";
 
+/** The changelog entry of 2.0.0, shared by the production and the fixture catalog. */
+export const CHANGELOG_2_0_0 =
+  "Connectors run as a non-root user: a system user and group airbyte (uid/gid 1000) with the home directory /home/airbyte (HOME set to it), " +
+  "/tmp writable by everyone, /airbyte/integration_code readable, and USER airbyte last; 1.1.0's Poetry and pinned pip kept. " +
+  "The common build installs as root and ends as airbyte. Sanity checks for the user, uid, gid, home, temp directory and that Python imports its packages as airbyte. " +
+  "Major version: a connector that writes outside /tmp and its home, or needs root at run time, must change.";
+
 /** Title label of the Python connector base image. */
 export const PYTHON_CONNECTOR_BASE_TITLE = "airbyte/python-connector-base";
 
@@ -57,10 +65,11 @@ function escapeRegExp(s: string): string {
 /**
  * The recipe of the Python connector base image, applied on top of its root image: timezone set
  * to UTC (the seed found only one variant doing it), pip pinned (rebuilds must not move it), Poetry
- * pinned in its own virtual environment when `poetry` is given (from 1.1.0), labels.
+ * pinned in its own virtual environment when `poetry` is given (from 1.1.0), labels, and the
+ * non-root runtime user last when `runtimeUser` is given (from 2.0.0).
  */
-export function pythonConnectorBaseRecipe(options: { version: string; pipVersion: string; poetry?: PoetryPins }): ImageRecipe {
-  const poetry = options.poetry;
+export function pythonConnectorBaseRecipe(options: { version: string; pipVersion: string; poetry?: PoetryPins; runtimeUser?: RuntimeUser }): ImageRecipe {
+  const { poetry, runtimeUser } = options;
   return ImageRecipe.empty()
     .withExec(["ln", "-snf", "/usr/share/zoneinfo/Etc/UTC", "/etc/localtime"])
     .withExec(["sh", "-c", "echo Etc/UTC > /etc/timezone"])
@@ -88,11 +97,12 @@ export function pythonConnectorBaseRecipe(options: { version: string; pipVersion
     .withoutMount("/root/.cache/pip")
     .withLabel("org.opencontainers.image.title", PYTHON_CONNECTOR_BASE_TITLE)
     .withLabel("org.opencontainers.image.version", options.version)
-    .withLabel("io.airbyte.base-image.version", options.version);
+    .withLabel("io.airbyte.base-image.version", options.version)
+    .with((r) => (runtimeUser === undefined ? r : withRuntimeUser(r, runtimeUser).withUser(runtimeUser.name)));
 }
 
-/** The sanity checks of the Python connector base image, from the seed's findings (and Poetry's, from 1.1.0). */
-export function pythonConnectorBaseChecks(options: { version: string; poetry?: PoetryPins } & PythonRootFacts): SanityCheck[] {
+/** The sanity checks of the Python connector base image, from the seed's findings (Poetry's from 1.1.0, the runtime user's from 2.0.0). */
+export function pythonConnectorBaseChecks(options: { version: string; poetry?: PoetryPins; runtimeUser?: RuntimeUser } & PythonRootFacts): SanityCheck[] {
   const checks: SanityCheck[] = [
     { kind: "command", name: "timezone is UTC", argv: ["date", "+%Z"], expect: { stdout: "UTC" } },
     { kind: "command", name: "/etc/timezone is Etc/UTC", argv: ["cat", "/etc/timezone"], expect: { stdout: "Etc/UTC" } },
@@ -111,7 +121,10 @@ export function pythonConnectorBaseChecks(options: { version: string; poetry?: P
     { kind: "command", name: "bash is available", argv: ["bash", "-c", "echo $BASH_VERSION"], expect: { stdoutMatches: "^[0-9]+\\.[0-9]+" } },
   ];
   if (options.poetry) checks.push(...poetryChecks(options.poetry));
-  for (const [variable, value] of Object.entries(options.env)) {
+  if (options.runtimeUser) checks.push(...runtimeUserChecks(options.runtimeUser));
+  // A non-root base sets HOME to its user's home over the root image's HOME=/root.
+  const env = options.runtimeUser ? { ...options.env, HOME: options.runtimeUser.home } : options.env;
+  for (const [variable, value] of Object.entries(env)) {
     checks.push({
       kind: "env",
       name: value === null ? `${variable} is set` : `${variable} is ${value}`,
@@ -166,13 +179,15 @@ export function pythonConnectorBaseVersion(options: {
   facts: PythonRootFacts;
   /** Poetry to install (from 1.1.0). Default: none. */
   poetry?: PoetryPins;
+  /** The non-root user the image runs as (from 2.0.0). Default: none (root). */
+  runtimeUser?: RuntimeUser;
 }): BaseImageVersionData {
-  const poetry = options.poetry ? { poetry: options.poetry } : {};
+  const extras = { ...(options.poetry ? { poetry: options.poetry } : {}), ...(options.runtimeUser ? { runtimeUser: options.runtimeUser } : {}) };
   return {
     version: options.version,
     changelog: options.changelog,
     rootImages: { ...options.rootImages } as Record<string, string>,
-    recipe: pythonConnectorBaseRecipe({ version: options.version, pipVersion: options.facts.pipVersion, ...poetry }).toJSON(),
-    sanityChecks: pythonConnectorBaseChecks({ version: options.version, ...options.facts, ...poetry }),
+    recipe: pythonConnectorBaseRecipe({ version: options.version, pipVersion: options.facts.pipVersion, ...extras }).toJSON(),
+    sanityChecks: pythonConnectorBaseChecks({ version: options.version, ...options.facts, ...extras }),
   };
 }

@@ -4,7 +4,7 @@
 // (the containers use the host network to reach it).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +33,8 @@ afterAll(async () => {
  */
 async function runConnector(image: string, argv: string[], files: Record<string, unknown> = {}): Promise<Message[]> {
   const dir = mkdtempSync(join(work, "run-"));
+  // Readable by the connector's user (base 2.0.0 runs it as airbyte, uid 1000), as a platform mounts its config.
+  chmodSync(dir, 0o755);
   for (const [name, value] of Object.entries(files)) writeFileSync(join(dir, name), JSON.stringify(value));
   const { stdout: out } = await promisify(execFile)(DOCKER, ["run", "--rm", "--network", "host", "-v", `${dir}:/data:ro`, image, ...argv], { maxBuffer: 64 << 20, timeout: 300_000 });
   return out

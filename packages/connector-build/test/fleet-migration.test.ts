@@ -49,7 +49,8 @@ describe("migrate --all on the test fleet", () => {
     expect(refused.reasons).toEqual([
       expect.stringMatching(/^line 3 'RUN apt-get update && apt-get install -y bash libpq-dev .*installs libpq-dev/),
       expect.stringMatching(/^line 10 'COPY secrets \.\/secrets': copies secrets/),
-      expect.stringMatching(/^line 11 'USER airbyte': USER is not expressed/),
+      // USER airbyte is what a non-root base (2.0.0, where the test setup published it) does: only a root target refuses it.
+      ...(localCatalog().latestStable()?.version === "2.0.0" ? [] : [expect.stringMatching(/^line 11 'USER airbyte': the image runs as airbyte, but base image 1\.1\.0 runs connectors as root/)]),
     ]);
     expect(existsSync(join(root, "source-fleet-postgres-ish/Dockerfile"))).toBe(true);
   });

@@ -9,6 +9,7 @@ import { isPoetryNonPackageMode, readDependencyInputs, type DependencyInputs } f
 import { withConnectorPackage, withDependencyLayer, type Exec, type InstallStrategy } from "./dependency-install.ts";
 import { indexSecretVariables } from "./pip-index.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
+import { endAsRuntimeUser, installAsRoot } from "./runtime-user.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
@@ -88,7 +89,8 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
  * preConnectorInstall → workdir → dependency manifests and their install in their own layer (a
  * code-only change reuses it) → package and main file (and, for a Poetry project, the package
  * installed once) → entrypoint and AIRBYTE_ENTRYPOINT → labels (OCI base image labels included) →
- * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built.
+ * postConnectorInstall. The base recipe is never replayed here: it ran when the base was built. On a
+ * non-root base (2.0.0) the build runs as root and ends as the base's user (see runtime-user.ts).
  */
 export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform, options: RecipeOptions = {}): Promise<ImageRecipe> {
   const { metadata, baseImage, customization, mainFileName, packageDir, dependencies } = connector;
@@ -102,7 +104,7 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
   const exec: Exec = (r, args) => r.withExec(epoch === undefined ? args : ["env", `SOURCE_DATE_EPOCH=${epoch}`, ...args]);
   const hooks = customization.customization;
   const base = connector.publishedBase ?? (await resolvePublishedBase(baseImage, [platform]));
-  let recipe = ImageRecipe.empty().from(base.address);
+  let recipe = installAsRoot(ImageRecipe.empty().from(base.address), baseImage);
   if (install.kind === "index") recipe = recipe.concat(indexSecretVariables(install.index));
   recipe = withEpoch(await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file), recipe, epoch);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
@@ -119,7 +121,8 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
     .withLabel("io.airbyte.version", metadata.dockerImageTag)
     .withLabel("io.airbyte.name", metadata.dockerRepository);
   for (const [name, value] of Object.entries(baseImageLabels(base, platform))) recipe = recipe.withLabel(name, value);
-  return withEpoch(await runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file), recipe, epoch);
+  const finished = withEpoch(await runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file), recipe, epoch);
+  return endAsRuntimeUser({ installed: recipe, finished, base: baseImage, codeDir: CONNECTOR_CODE_DIR });
 }
 
 /** The operations a hook appended to `before`, with SOURCE_DATE_EPOCH on their execs when the build is reproducible. */

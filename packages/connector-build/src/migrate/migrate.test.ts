@@ -65,7 +65,7 @@ describe("planDockerfile on the seed's three variants", () => {
     const refused = planDockerfile(`${dockerfile}\nRUN apt-get install -y libpq-dev\nUSER airbyte\nCOPY secrets.json ./\n`, "source-zendesk-chat");
     expect(refused.refusals).toHaveLength(3);
     expect(refused.refusals.join("\n")).toMatch(/line 10 'RUN apt-get install -y libpq-dev': runs 'apt-get install -y libpq-dev'/);
-    expect(refused.refusals.join("\n")).toMatch(/line 11 'USER airbyte': USER is not expressed/);
+    expect(refused.refusals.join("\n")).toMatch(/line 11 'USER airbyte': the image runs as airbyte, but the target base image runs connectors as root/);
     expect(refused.refusals.join("\n")).toMatch(/copies secrets\.json/);
   });
 });

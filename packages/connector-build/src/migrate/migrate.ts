@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, realpathSync, rmSync } from "node:
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import semver from "semver";
 import { isScalar, parseDocument } from "yaml";
-import type { BaseImageCatalog, BaseImageVersion } from "@airbyte-ci/base-images";
+import { recipeRuntimeUser, type BaseImageCatalog, type BaseImageVersion } from "@airbyte-ci/base-images";
 import { ConnectorBuildError } from "../errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
 import { readConnectorMetadata } from "../connector/metadata.ts";
@@ -159,7 +159,8 @@ export async function planMigration(dir: string, catalog: BaseImageCatalog, opti
   refuseMetadataOutside(metadata.metadataPath, options.patchRoot ?? defaultPatchRoot(metadata.dir));
   const existingCustomization = BUILD_CUSTOMIZATION_FILES.map((f) => join(metadata.dir, f)).find((f) => existsSync(f));
   const content = readDockerfile(dockerfilePath);
-  const plan = planDockerfile(content, metadata.technicalName);
+  const targetBase = catalog.latestStable();
+  const plan = planDockerfile(content, metadata.technicalName, targetBase ? { runtimeUser: recipeRuntimeUser(targetBase.recipe).user, baseVersion: targetBase.version } : {});
   const customization = renderBuildCustomization(plan.mainFileName, plan.extraEnv, metadata.technicalName);
   if (customization && existingCustomization) plan.refusals.push(`${existingCustomization} already exists: merge by hand`);
   if (plan.refusals.length > 0) {

@@ -130,7 +130,7 @@ function commonBuildCopies(source: string, pkg: string): boolean {
  * it (`COPY --from=builder /install /usr/local` is the connector's dependencies, which the common
  * build installs directly). Refuses, with one line-level reason each, what the common build cannot express.
  */
-export function planDockerfile(content: string, technicalName: string): DockerfilePlan {
+export function planDockerfile(content: string, technicalName: string, target: MigrationTargetUser = {}): DockerfilePlan {
   const pkg = technicalName.replaceAll("-", "_");
   const { preamble, stages } = splitStages(parseDockerfileInstructions(content));
   const chain = finalChain(stages);
@@ -142,6 +142,7 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
   };
   let mainFileName: string | undefined;
   let entrypointEnv: string | undefined;
+  const users: DockerfileInstruction[] = [];
   for (const i of preamble) refuse(i, "build arguments have no equivalent in the common build");
   if (stages.length === 0) plan.refusals.push("no FROM instruction: not a Dockerfile the common build can replace");
   const stageNames = new Set(stages.map((s) => s.name).filter((n): n is string => n !== undefined));
@@ -264,16 +265,60 @@ export function planDockerfile(content: string, technicalName: string): Dockerfi
         case "ARG":
           refuse(i, "build arguments have no equivalent in the common build");
           break;
+        case "USER":
+          users.push(i);
+          break;
         default:
           refuse(i, `${i.keyword} is not expressed by the common build`);
       }
     }
   }
+  planUsers(users, target, { cover, refuse, expect });
   plan.mainFileName = mainFileName ?? "main.py";
   if (entrypointEnv !== undefined && unquote(entrypointEnv) !== `python ${CONNECTOR_CODE_DIR}/${plan.mainFileName}`) {
     plan.refusals.push(`AIRBYTE_ENTRYPOINT '${entrypointEnv}' does not match the entrypoint (python ${CONNECTOR_CODE_DIR}/${plan.mainFileName})`);
   }
   return plan;
+}
+
+/** The base image a migration targets, as far as USER instructions care: who it runs connectors as. */
+export interface MigrationTargetUser {
+  /** The target base's runtime user (its recipe's last withUser). Default: root. */
+  runtimeUser?: string;
+  /** The target base version, for messages. */
+  baseVersion?: string;
+}
+
+const userName = (user: string): string => unquote(user.trim()).split(":")[0] ?? "";
+const isRoot = (user: string): boolean => ["root", "0", ""].includes(userName(user));
+
+/**
+ * USER instructions of the final image's stages. The common build runs every install step as root
+ * and the image as the base's user, so: a USER root before install steps is what the common build
+ * does anyway; the last USER must be the base's user (a Dockerfile ending `USER airbyte` needs a base
+ * that runs as airbyte, 2.0.0); any other USER is refused with its line. No USER on a non-root base
+ * is an expected change: the connector runs as the base's user instead of root.
+ */
+function planUsers(
+  users: readonly DockerfileInstruction[],
+  target: MigrationTargetUser,
+  plan: { cover: (i: DockerfileInstruction, why: string) => void; refuse: (i: DockerfileInstruction, why: string) => void; expect: (change: string) => void },
+): void {
+  const runtime = target.runtimeUser ?? "root";
+  const base = target.baseVersion ? `base image ${target.baseVersion}` : "the target base image";
+  const last = users.at(-1);
+  for (const i of users) {
+    if (i === last) continue;
+    if (isRoot(i.args)) plan.cover(i, "the common build runs install steps as root");
+    else plan.refuse(i, `runs the following steps as ${userName(i.args)}: the common build runs install steps as root (switch user in a hook with withUser)`);
+  }
+  if (last) {
+    const same = isRoot(runtime) ? isRoot(last.args) : userName(last.args) === runtime;
+    if (same) plan.cover(last, `${base} runs connectors as ${runtime}`);
+    else plan.refuse(last, `the image runs as ${userName(last.args)}, but ${base} runs connectors as ${runtime}: migrate onto a base whose user is ${userName(last.args)}${isRoot(last.args) ? " (1.x)" : ""}, or drop the instruction`);
+  } else if (!isRoot(runtime)) {
+    plan.expect(`the connector runs as ${runtime} instead of root: ${base}'s user (files it writes must be under /tmp or its home)`);
+  }
 }
 
 /** The build_customization.ts a migration writes, or undefined when the defaults suffice. */

@@ -66,11 +66,11 @@ function describe(d: ImageDifference): string {
 }
 
 /** Splits one compared aspect into expected and unexpected parts. */
-function judge(d: ImageDifference, droppedEnv: ReadonlySet<string>): JudgedDifference[] {
+function judge(d: ImageDifference, droppedEnv: ReadonlySet<string>, userChanges: boolean): JudgedDifference[] {
   if (d.kind === "entries" && (d.aspect === "env" || d.aspect === "labels" || d.aspect === "pythonDistributions")) {
     const isExpected = (name: string, side: "added" | "removed" | "changed"): boolean => {
       if (d.aspect === "labels") return COMMON_BUILD_LABEL.test(name);
-      if (d.aspect === "env") return BASE_IMAGE_ENV.test(name) || (side === "removed" && droppedEnv.has(name));
+      if (d.aspect === "env") return BASE_IMAGE_ENV.test(name) || (side === "removed" && droppedEnv.has(name)) || (userChanges && name === "HOME");
       return PACKAGING_TOOLS.has(name.toLowerCase()) || side === "added";
     };
     const out: JudgedDifference[] = [];
@@ -85,15 +85,16 @@ function judge(d: ImageDifference, droppedEnv: ReadonlySet<string>): JudgedDiffe
     }
     return out;
   }
-  // The base image decides Python, pip and the system packages.
-  const expected = d.aspect === "python" || d.aspect === "pip" || d.aspect === "systemPackages";
+  // The base image decides Python, pip and the system packages, and (a non-root base) the user.
+  const expected = d.aspect === "python" || d.aspect === "pip" || d.aspect === "systemPackages" || (userChanges && d.aspect === "user");
   return [{ aspect: d.aspect, summary: describe(d), expected }];
 }
 
 /** Judges a comparison of the Dockerfile image (a) with the common build's (b). */
 export function judgeComparison(comparison: ImageComparison, plan: Pick<MigrationPlan, "expectedChanges">): JudgedDifference[] {
   const dropped = new Set(plan.expectedChanges.flatMap((c) => /^env (\S+) is dropped/.exec(c)?.[1] ?? []));
-  return comparison.differences.flatMap((d) => judge(d, dropped));
+  const userChanges = plan.expectedChanges.some((c) => c.startsWith("the connector runs as "));
+  return comparison.differences.flatMap((d) => judge(d, dropped, userChanges));
 }
 
 /** The Dockerfile with FROM images replaced as `substitutions` says (same line, same stage name). */
