@@ -4,6 +4,7 @@ import { AirbyteCiError, type BaseImageCatalog, type Platform } from "@airbyte-c
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { verifySpec } from "../inspect/spec.ts";
+import { SpecCache } from "../inspect/spec-cache.ts";
 import { createLimiter, machineConcurrency } from "../shared/pool.ts";
 import { pipIndexSecrets, type PipIndexOptions } from "../connector/pip-index.ts";
 import { resolvePublishedBase } from "../connector/published-base.ts";
@@ -65,6 +66,8 @@ export interface BuildConnectorsOptions {
   readonly onProgress?: (connector: string, line: string) => void;
   /** Milliseconds loading a hook file, and each hook, may take. Default 60 000. */
   readonly hookTimeoutMs?: number;
+  /** Where images that answered `spec` are remembered, so an identical rebuild (same image id) is not verified again; `false` verifies every build. Default: `~/.cache/airbyte-ci/spec-verified`. */
+  readonly specCache?: string | false;
   /** Milliseconds `spec` may run per platform before the build fails and its container is removed. Default 120 000. */
   readonly specTimeoutMs?: number;
   /** Registry client the published base image is read from. Default: `registry`, else a client with REGISTRY_USERNAME/REGISTRY_PASSWORD or the Docker config. */
@@ -167,6 +170,8 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     options.onPhase?.(dir, result.connector, phase, detail);
   };
   let plan: PlannedConnector | undefined;
+  // Docker image ids are content digests; other engines' references are not, so they verify every time.
+  const specCache = options.specCache === false || options.engine.name !== "docker" ? undefined : new SpecCache(options.specCache);
   try {
     enter("prepare");
     plan = await planConnector(dir, options, bases);
@@ -191,7 +196,10 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
       });
       log(`verifying ${platform}: spec`);
       enter("verify", platform);
-      const verification = await verifySpec(options.engine, image, options.specTimeoutMs);
+      const verification = specCache?.has(options.engine.name, image.ref)
+        ? { spec: true, detail: `spec answered before for this very image (${image.ref}): not run again` }
+        : await verifySpec(options.engine, image, options.specTimeoutMs);
+      if (verification.spec) specCache?.add(options.engine.name, image.ref);
       result.platforms.push({ platform, imageId: image.ref, verification: { spec: verification.spec, detail: verification.detail }, ...(image.cache ? { cache: image.cache } : {}) });
       if (!verification.spec) {
         throw new ConnectorBuildError("VERIFICATION_FAILED", `connector ${metadata.technicalName} (${platform}): ${verification.detail}`);

@@ -36,6 +36,7 @@ export async function buildCommand(
     concurrency?: string;
     installer?: string;
     cacheScope?: string;
+    specCache?: boolean;
     json?: boolean;
     catalog?: string;
     secret?: string[];
@@ -107,6 +108,7 @@ export async function buildCommand(
       output,
       concurrency,
       installer,
+      ...(opts.specCache === false ? { specCache: false as const } : {}),
       ...(opts.cacheScope !== undefined ? { cacheScope: opts.cacheScope } : {}),
       secrets,
       pipIndex,

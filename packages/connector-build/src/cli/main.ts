@@ -103,6 +103,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--output <output>", "docker (load into the local Docker as <dockerRepository>:<dockerImageTag>[-<arch>]), oci:<file> (a directory with several connectors), registry:<registry>[/<namespace>] (one multi-platform index per connector), or none", "docker")
     .option("--concurrency <n>", `connectors built at once (default: the machine's cores, ${machineConcurrency()} here)`)
     .option("--installer <uv|pip>", "what installs Python dependencies online: uv (pinned, hash-checked, mounted for the install step only) or pip", "uv")
+    .option("--no-spec-cache", "run spec on every image, even one that answered before (default: an identical rebuild, same image id, is not verified again)")
     .option("--cache-scope <name>", "keep this build's dependency caches (uv, pip) apart from other builds' on the engine (a cold or isolated build)")
     .option("--secret <id=ENV_VAR...>", "expose the value of environment variable ENV_VAR as build secret <id> (repeatable)")
     .option("--json", "print a JSON result per connector on stdout")
