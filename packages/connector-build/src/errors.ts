@@ -24,6 +24,8 @@ export type ConnectorBuildErrorCode =
   | "REBASE_REFUSED"
   | "UNKNOWN_VERSION"
   | "BASE_IMAGE_UNPUBLISHED"
+  | "RESOLUTION_FAILED"
+  | "RESOLVER_UNAVAILABLE"
   | "INTERRUPTED";
 
 /** An error raised by `@airbyte-ci/connector-build`. */
@@ -81,8 +83,10 @@ export const EXIT_CODES = {
   REGISTRY_ERROR: EXIT.failure,
   VERIFICATION_FAILED: EXIT.failure,
   ANALYZE_FAILED: EXIT.failure,
+  RESOLUTION_FAILED: EXIT.failure,
   // environment and signals
   ENGINE_UNAVAILABLE: EXIT.engine,
+  RESOLVER_UNAVAILABLE: EXIT.engine,
   INTERRUPTED: EXIT.interrupted,
 } as const satisfies Record<ErrorCode, ExitCode>;
 
