@@ -45,6 +45,13 @@ const pipExtraIndexUrlOption = () =>
     .env("AIRBYTE_CI_PIP_EXTRA_INDEX_URL")
     .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
 
+/** `--ca-bundle`, read from AIRBYTE_CI_CA_BUNDLE_FILE when not given. */
+const caBundleOption = () =>
+  new Option(
+    "--ca-bundle <file>",
+    "PEM file of extra CA certificates (a TLS-intercepting proxy's): the resolver trusts it, and the install steps of builds receive its content as a secret (never in a layer), trusted besides the image's roots",
+  ).env("AIRBYTE_CI_CA_BUNDLE_FILE");
+
 /** What a command that returns an outcome (compare, analyze) asks the process to exit with. */
 interface Outcome {
   exitCode: number;
@@ -110,6 +117,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--list", "print the selected connector folders (with --json: and why) and build nothing")
     .addOption(pipIndexUrlOption())
     .addOption(pipExtraIndexUrlOption())
+    .addOption(caBundleOption())
     .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
     .option("--hook-timeout <seconds>", "how long loading build_customization.ts, and each of its hooks, may take", "60")
     .option("--spec-timeout <seconds>", "how long each image's spec may run before the build fails and its container is removed", "120")
@@ -207,7 +215,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--python-version <X.Y>", "with --as-of: resolve for this Python instead of the base image's (e.g. 3.9, the production base's)")
     .option("--allow-yanked", "with --as-of: accept a yanked version that a requirement pins exactly (recorded in the lock)")
     .option("--uv <path>", "with --as-of: the uv to resolve with (default: /opt/airbyte-ci/uv-<version>/bin/uv, else uv on PATH)")
-    .option("--ca-bundle <file>", "PEM file of extra CA certificates the resolver trusts (a TLS-intercepting proxy's)")
+    .addOption(caBundleOption())
     .addOption(catalogOption())
     .addOption(engineOption())
     .option("--json", "print each lock as JSON")
@@ -230,9 +238,9 @@ function buildProgram(outcome: Outcome): Command {
     .option("--allow-yanked", "with --as-of: accept a yanked version that a requirement pins exactly")
     .option("--uv <path>", "with --as-of: the uv to resolve with")
     .option("--index-url <url>", "with --as-of: the index the resolution reads (it must give upload times; default https://pypi.org/simple)")
-    .option("--pip-index-url <url>", "index the verification builds install from (as pip's --index-url)")
-    .option("--pip-extra-index-url <url>", "extra index of the verification builds (repeatable)", (value: string, previous: string[] = []) => [...previous, value])
-    .option("--ca-bundle <file>", "PEM file of extra CA certificates: the resolver trusts it, and the common build's install steps receive it as a secret")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
+    .addOption(caBundleOption())
     .option("--json", "print the migration results as JSON")
     .action(async (dir, opts) => {
       outcome.exitCode = await (await import("./migrate-command.ts")).migrateCommand(dir, opts);

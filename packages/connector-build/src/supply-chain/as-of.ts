@@ -228,8 +228,12 @@ export async function resolveAsOf(options: ResolveAsOfOptions): Promise<AsOfReso
       });
       const fresh = yankedPins.filter((p) => !yanked.includes(p));
       if (!options.allowYanked || fresh.length === 0) {
-        const hint = fresh.length > 0 ? [`(${fresh.join(", ")} ${fresh.length > 1 ? "are" : "is"} yanked and pinned exactly: --allow-yanked accepts ${fresh.length > 1 ? "them" : "it"})`] : [];
-        throw resolutionError(options, [...reasons, ...hint]);
+        // The package, the version and why first; uv's own derivation after.
+        const summary = reasons.flatMap((r) => {
+          const m = /([A-Za-z0-9._-]+)==(\S+) was yanked(?: \(reason: (.*?)\))? and (\S+) depends on \1==\2/.exec(r);
+          return m ? [`${m[1]} ${m[2]}: yanked (${m[3] ?? "no reason given"}); ${m[4]} pins it exactly: --allow-yanked accepts it`] : [];
+        });
+        throw resolutionError(options, [...summary, ...reasons]);
       }
       yanked.push(...fresh);
     }
