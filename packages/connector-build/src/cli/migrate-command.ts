@@ -151,7 +151,8 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
       const patchRoot = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? cwd : resolve(absolute, "..");
       const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), ...(lock ? { lock } : {}), patchRoot });
       if (result.outcome === "failed" || (result.outcome === "refused" && !opts.json)) {
-        throw new ConnectorBuildError(result.outcome === "refused" ? "MIGRATION_REFUSED" : "INVALID_METADATA", `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
+        const code = result.outcome === "refused" ? "MIGRATION_REFUSED" : result.errorCode === "RESOLUTION_FAILED" || result.errorCode === "REGISTRY_ERROR" ? result.errorCode : "INVALID_METADATA";
+        throw new ConnectorBuildError(code, `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
       }
       if (!opts.json) process.stderr.write(`${line(result)}\n`);
       run = { connectors: [result], patch, summary: { migrated: 0, planned: 0, refused: 0, kept: 0, failed: 0, [result.outcome]: 1 } };

@@ -20,6 +20,8 @@ export interface ConnectorMigration {
   readonly outcome: "migrated" | "planned" | "refused" | "kept" | "failed";
   /** Line-level reasons (refused), differences (kept), the error (failed). */
   readonly reasons: readonly string[];
+  /** The error code of a failure (`RESOLUTION_FAILED` when the lock could not be resolved). */
+  readonly errorCode?: string;
   readonly plan?: Omit<MigrationPlan, "metadataBefore" | "metadataAfter" | "changes">;
   readonly verification?: MigrationVerification;
   /** `--as-of`: the lock the migration writes (what it was resolved as of, per platform the pins). */
@@ -69,7 +71,8 @@ export async function migrateOne(dir: string, relativeDir: string, options: Migr
       locked = await lockMigration(plan, options.lock);
     } catch (error) {
       const { metadataBefore: _b, metadataAfter: _a, changes: _c, ...planned } = plan;
-      return { result: { connector: plan.connector, dir: relativeDir, outcome: "failed", reasons: reasonsOf(error), plan: planned }, patch: "" };
+      const errorCode = AirbyteCiError.isInstance(error) ? { errorCode: error.code } : {};
+      return { result: { connector: plan.connector, dir: relativeDir, outcome: "failed", reasons: reasonsOf(error), plan: planned, ...errorCode }, patch: "" };
     }
     plan = { ...plan, changes: [...plan.changes, locked.change] };
   }

@@ -120,8 +120,6 @@ export function substituteFromImages(dockerfile: string, substitutions: Readonly
  */
 export async function verifyMigration(plan: MigrationPlan, options: VerifyOptions): Promise<MigrationVerification> {
   const { engine } = options;
-  const platform = options.platform ?? "linux/amd64";
-  const progress = options.onProgress ?? (() => {});
   if (!engine.buildDockerfile) {
     return { status: "unverified", detail: `the ${engine.name} engine cannot build a Dockerfile (verification builds the "before" image on Docker: --engine docker)`, differences: [] };
   }

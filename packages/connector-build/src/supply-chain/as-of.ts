@@ -15,9 +15,9 @@ import { redactUrl } from "../connector/pip-index.ts";
 import { runProcess } from "../shared/process.ts";
 import type { LockedRequirement } from "./python-index.ts";
 
-/** The uv release this toolkit resolves with (scripts/env/setup.sh installs it). */
+/** The uv release this toolkit resolves with (the development environment installs it at {@link UV_DEFAULT_PATH}). */
 export const UV_VERSION = "0.13.9";
-/** Where scripts/env/setup.sh installs {@link UV_VERSION}. */
+/** Where the development environment installs {@link UV_VERSION} (its own virtual environment). */
 export const UV_DEFAULT_PATH = `/opt/airbyte-ci/uv-${UV_VERSION}/bin/uv`;
 
 /** A parsed `--as-of`: a fixed instant, or "the date of each connector's last commit". */
@@ -75,7 +75,7 @@ export function findUv(explicit?: string): string {
   }
   throw new ConnectorBuildError(
     "RESOLVER_UNAVAILABLE",
-    `--as-of resolves with uv, which is not installed: expected ${UV_DEFAULT_PATH} (scripts/env/setup.sh installs uv ${UV_VERSION} there), uv on PATH (pip install uv==${UV_VERSION}), or --uv <path>`,
+    `--as-of resolves with uv, which is not installed: expected ${UV_DEFAULT_PATH} (a virtual environment with uv==${UV_VERSION}), uv on PATH (pip install uv==${UV_VERSION}), or --uv <path>`,
   );
 }
 
@@ -160,7 +160,7 @@ function resolutionError(options: ResolveAsOfOptions, reasons: readonly string[]
 export function uvFailureReasons(stderr: string): string[] {
   const lines = stderr.split("\n").filter((l) => !/^warning: The requested Python version/.test(l));
   const text = lines.join("\n");
-  const start = text.search(/^(error|  × |  ╰─▶)/m);
+  const start = text.search(/^(error| {2}× | {2}╰─▶)/m);
   const body = (start >= 0 ? text.slice(start) : text)
     .split("\n")
     .map((l) => l.replace(/^\s*(error:|cause:|[×╰─▶]+)\s*/, "").trim())
