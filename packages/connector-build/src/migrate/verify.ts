@@ -148,7 +148,10 @@ async function verifyPinned(plan: MigrationPlan, options: VerifyOptions, pipInde
     progress(`${plan.connector}: building the Dockerfile (before)`);
     before = await engine.buildDockerfile({ contextDir: plan.dir, dockerfile, platform, onProgress: progress });
   } catch (error) {
-    return { status: "unverified", detail: `the Dockerfile does not build here, so there is nothing to compare with: ${lastLines((error as Error).message, 6)}`, differences: [] };
+    // The tool's own error lines (pip's `ERROR: …`) say why; BuildKit's summary lines only say where.
+    const message = (error as Error).message;
+    const why = message.split("\n").filter((l) => /\b(ERROR|Error|error):? /.test(l) && !/executor failed running|^#\d+ ERROR|^ERROR: executor/.test(l.trim())).slice(-3);
+    return { status: "unverified", detail: `the Dockerfile does not build here, so there is nothing to compare with: ${[...why, lastLines(message, 6)].join("\n")}`, differences: [] };
   }
   const work = mkdtempSync(join(tmpdir(), "migrate-verify-"));
   try {
