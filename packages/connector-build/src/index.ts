@@ -94,3 +94,9 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 /** Locks connectors' inputs (base digests, every Python artifact) for offline, hash-checked builds. */
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./supply-chain/lock-file.ts";
+
+// ---- Locks as of a date (issue #22) -------------------------------------------------------------
+/** `lock --as-of`: resolving a connector's dependencies as the index had them on a date, with uv. */
+export { parseAsOf, asOfFor, resolveAsOf, checkUploadTimes, findUv, UV_VERSION, type AsOf, type AsOfSpec, type AsOfResolution } from "./supply-chain/as-of.ts";
+/** `--ca-bundle`: the secret variable install steps read, and the wrapper that makes a command trust it. */
+export { CA_BUNDLE_VARIABLE, withCaBundle } from "./connector/pip-index.ts";
