@@ -6,9 +6,11 @@
  * Python artifacts come from the connector's poetry.lock (the main group, as `lockedRequirements`
  * walks it): per platform, the base image's own Python says which markers hold and which wheel tags
  * it accepts, and the simple index says which files exist; the best-ranked wheel whose sha256 the
- * poetry lock allows is chosen (an sdist only when no wheel fits). setup.py dependencies cannot be
- * resolved without a resolver and network in the image: a setup.py connector's lock pins its base
- * and files, and its offline install finds only what the wheelhouse holds.
+ * poetry lock allows is chosen (an sdist only when no wheel fits). Without `asOf`, setup.py
+ * dependencies are not resolved: a setup.py connector's lock pins its base and files, and its
+ * offline install finds only what the wheelhouse holds. With `asOf`, setup.py, requirements.txt or
+ * a pyproject.toml without poetry.lock is resolved with uv as the index had it on that date
+ * (as-of.ts, as-of-lock.ts), per platform, and the same choice of artifact follows.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
