@@ -3,7 +3,8 @@
 #   Debian packages (docker.io, docker-registry, mmdebstrap, qemu-user-static, python3-venv),
 #   arm64 emulation, dockerd, an OCI registry on 127.0.0.1:5000 (no auth, storage under .local/),
 #   the fixture root image "Python 3.11 on Debian bookworm", pushed and addressed by digest,
-#   and a PyPI proxy on 127.0.0.1:3141 (devpi-server) for dependency installs inside builds.
+#   a PyPI proxy on 127.0.0.1:3141 (devpi-server) for dependency installs inside builds,
+#   and uv (the resolver of `connector-build lock --as-of`) in /opt/airbyte-ci.
 # A second run finds everything in place and takes a few seconds.
 set -euo pipefail
 
@@ -129,6 +130,20 @@ curl -fsS -o /dev/null --max-time 120 "${PYPI_PROXY_URL}pip/" \
   || die "the PyPI proxy does not serve ${PYPI_PROXY_URL}pip/, see $LOCAL/logs/devpi.log"
 mkdir -p "$LOCAL/env"
 printf '%s\n' "$PYPI_PROXY_URL" >"$LOCAL/env/pip-index-url"
+
+# uv, the resolver of `connector-build lock --as-of` (packages/connector-build/src/supply-chain/as-of.ts
+# names the same version and path), from PyPI by a pinned version into its own virtual environment.
+UV_VERSION=0.13.9
+UV_VENV="/opt/airbyte-ci/uv-$UV_VERSION"
+if [ ! -e "$UV_VENV/.installed" ]; then
+  log "installing uv $UV_VERSION from PyPI into $UV_VENV (log: $LOCAL/logs/uv-install.log)"
+  rm -rf "$UV_VENV"
+  mkdir -p "$(dirname "$UV_VENV")"
+  { /usr/bin/python3 -m venv "$UV_VENV" \
+    && PIP_CERT="$CA_BUNDLE" "$UV_VENV/bin/python" -m pip install --disable-pip-version-check --no-input "uv==$UV_VERSION"; } \
+    >"$LOCAL/logs/uv-install.log" 2>&1 || { rm -rf "$UV_VENV"; die "installing uv failed, see $LOCAL/logs/uv-install.log"; }
+  touch "$UV_VENV/.installed"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 7. Every tool the setup and the engines use, checked by name; a missing one names its package.

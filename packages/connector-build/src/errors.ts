@@ -25,6 +25,8 @@ export type ConnectorBuildErrorCode =
   | "UNKNOWN_VERSION"
   | "BASE_IMAGE_UNPUBLISHED"
   | "INVALID_KEY"
+  | "RESOLUTION_FAILED"
+  | "RESOLVER_UNAVAILABLE"
   | "INTERRUPTED"
   | "TERMINATED";
 
@@ -87,8 +89,10 @@ export const EXIT_CODES = {
   REGISTRY_ERROR: EXIT.failure,
   VERIFICATION_FAILED: EXIT.failure,
   ANALYZE_FAILED: EXIT.failure,
+  RESOLUTION_FAILED: EXIT.failure,
   // environment and signals
   ENGINE_UNAVAILABLE: EXIT.engine,
+  RESOLVER_UNAVAILABLE: EXIT.engine,
   INTERRUPTED: EXIT.interrupted,
   TERMINATED: EXIT.terminated,
 } as const satisfies Record<ErrorCode, ExitCode>;

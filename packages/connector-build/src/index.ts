@@ -120,3 +120,9 @@ export type { ReadOptions } from "./registry/registry-client.ts";
 export { DaggerEngine } from "./engines/dagger/dagger-engine.ts";
 export { PIP_INDEX_SECRETS } from "./connector/pip-index.ts";
 export { machineConcurrency } from "./shared/pool.ts";
+
+// ---- Locks as of a date (issue #22) -------------------------------------------------------------
+/** `lock --as-of`: resolving a connector's dependencies as the index had them on a date, with uv. */
+export { parseAsOf, asOfFor, resolveAsOf, checkUploadTimes, findUv, UV_VERSION, type AsOf, type AsOfSpec, type AsOfResolution } from "./supply-chain/as-of.ts";
+/** `--ca-bundle`: the secret variable install steps read, and the wrapper that makes a command trust it. */
+export { CA_BUNDLE_VARIABLE, withCaBundle } from "./connector/pip-index.ts";

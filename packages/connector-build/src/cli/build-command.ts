@@ -43,6 +43,7 @@ export async function buildCommand(
     verbose?: boolean;
     pipIndexUrl?: string;
     pipExtraIndexUrl?: string[] | string;
+    caBundle?: string;
     force?: boolean;
     specTimeout?: string;
     hookTimeout?: string;
@@ -71,7 +72,7 @@ export async function buildCommand(
   const hookTimeout = Number(opts.hookTimeout ?? "60");
   if (!Number.isFinite(hookTimeout) || hookTimeout <= 0) throw new ConnectorBuildError("USAGE", `--hook-timeout '${opts.hookTimeout}': expected a positive number of seconds`);
   const secrets = secretsFromEnv(opts.secret ?? []);
-  const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat() });
+  const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: [opts.pipExtraIndexUrl ?? []].flat(), caBundle: opts.caBundle });
   maskInOutput([...Object.values(secrets), process.env.REGISTRY_PASSWORD ?? ""]);
   if (opts.reproducible && output.kind !== "registry") throw new ConnectorBuildError("USAGE", `--reproducible: expected --output registry:<registry>[/<namespace>] (the normalised image is published), not ${opts.output}`);
   if (opts.offline && opts.wheelhouse === undefined) throw new ConnectorBuildError("USAGE", "--offline needs --wheelhouse <dir>: the folder connector-build lock --wheelhouse filled");

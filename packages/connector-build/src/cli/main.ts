@@ -46,6 +46,13 @@ const pipExtraIndexUrlOption = () =>
     .env("AIRBYTE_CI_PIP_EXTRA_INDEX_URL")
     .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
 
+/** `--ca-bundle`, read from AIRBYTE_CI_CA_BUNDLE_FILE when not given. */
+const caBundleOption = () =>
+  new Option(
+    "--ca-bundle <file>",
+    "PEM file of extra CA certificates (a TLS-intercepting proxy's): the resolver trusts it, and the install steps of builds receive its content as a secret (never in a layer), trusted besides the image's roots",
+  ).env("AIRBYTE_CI_CA_BUNDLE_FILE");
+
 /** What a command that returns an outcome (compare, analyze) asks the process to exit with. */
 interface Outcome {
   exitCode: number;
@@ -114,6 +121,7 @@ function buildProgram(outcome: Outcome): Command {
     .option("--list", "print the selected connector folders (with --json: and why) and build nothing")
     .addOption(pipIndexUrlOption())
     .addOption(pipExtraIndexUrlOption())
+    .addOption(caBundleOption())
     .option("--force", "replace an existing oci: output file or registry tag (refused otherwise, before building)")
     .option("--hook-timeout <seconds>", "how long loading build_customization.ts, and each of its hooks, may take", "60")
     .option("--spec-timeout <seconds>", "how long each image's spec may run before the build fails and its container is removed", "120")
@@ -236,6 +244,11 @@ function buildProgram(outcome: Outcome): Command {
     .option("--wheelhouse <dir>", "download every locked artifact into this folder")
     .option("--platform <platforms>", "comma-separated platforms (default: every platform of the base image)")
     .option("--index-url <url>", "PEP 503/691 simple index to resolve files from", "https://pypi.org/simple")
+    .option("--as-of <date|git>", "resolve setup.py, requirements.txt or pyproject.toml (without poetry.lock) with uv as the index had them on this date (YYYY-MM-DD: its end, UTC; an RFC 3339 instant; git: each connector's last commit); the index must give upload times")
+    .option("--python-version <X.Y>", "with --as-of: resolve for this Python instead of the base image's (e.g. 3.9, the production base's)")
+    .option("--allow-yanked", "with --as-of: accept a yanked version that a requirement pins exactly (recorded in the lock)")
+    .option("--uv <path>", "with --as-of: the uv to resolve with (default: /opt/airbyte-ci/uv-<version>/bin/uv, else uv on PATH)")
+    .addOption(caBundleOption())
     .addOption(catalogOption())
     .addOption(engineOption())
     .option("--json", "print each lock as JSON")
@@ -253,6 +266,14 @@ function buildProgram(outcome: Outcome): Command {
     .addOption(new Option("--engine <engine>", "engine verifying: docker (builds the Dockerfile too); auto uses Docker when present").choices(["auto", "docker", "dagger"]).default("auto"))
     .option("--platform <platform>", "platform the verification builds", "linux/amd64")
     .option("--before-from <image=address>", "replace a FROM image in the verification's Dockerfile build (repeatable), e.g. python:3.9-slim=127.0.0.1:5000/python:3.11-bookworm@sha256:…", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--as-of <date|git>", "write connector-build.lock resolved as the index had the dependencies on this date (YYYY-MM-DD, RFC 3339, or git: each connector's last commit), and verify both builds with its pins")
+    .option("--python-version <X.Y>", "with --as-of: resolve for this Python instead of the base image's")
+    .option("--allow-yanked", "with --as-of: accept a yanked version that a requirement pins exactly")
+    .option("--uv <path>", "with --as-of: the uv to resolve with")
+    .option("--index-url <url>", "with --as-of: the index the resolution reads (it must give upload times; default https://pypi.org/simple)")
+    .addOption(pipIndexUrlOption())
+    .addOption(pipExtraIndexUrlOption())
+    .addOption(caBundleOption())
     .option("--json", "print the migration results as JSON")
     .action(async (dir, opts) => {
       outcome.exitCode = await (await import("./migrate-command.ts")).migrateCommand(dir, opts);

@@ -10,6 +10,10 @@ import { ConnectorBuildError, EXIT } from "../errors.ts";
 import { migrateOne, migrateRepository, type ConnectorMigration, type MigrationRun } from "../migrate/migrate-all.ts";
 import { migrationTarget } from "../migrate/migrate.ts";
 import { withCleanupOnInterrupt } from "./signals.ts";
+import type { MigrationLockOptions } from "../migrate/pinned.ts";
+import { hasPipIndex, parsePipIndexOptions } from "../connector/pip-index.ts";
+import { checkUploadTimes, findUv, parseAsOf, parsePythonVersion } from "../supply-chain/as-of.ts";
+import { DEFAULT_INDEX_URL } from "../supply-chain/lock.ts";
 
 /** Options of {@link migrateCommand}. */
 export interface MigrateCommandOptions {
@@ -26,6 +30,16 @@ export interface MigrateCommandOptions {
   platform?: string;
   /** `--before-from <image=address>`: FROM images replaced in the "before" build. */
   beforeFrom?: string[];
+  /** `--as-of <date|git>`: write connector-build.lock resolved as of then; verify both builds with its pins. */
+  asOf?: string;
+  pythonVersion?: string;
+  allowYanked?: boolean;
+  uv?: string;
+  /** Index the resolution reads (must give upload times). */
+  indexUrl?: string;
+  pipIndexUrl?: string;
+  pipExtraIndexUrl?: string[];
+  caBundle?: string;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -58,7 +72,7 @@ async function verificationEngine(choice: EngineChoice | undefined): Promise<{ e
 
 function line(r: ConnectorMigration): string {
   const version = r.plan ? ` → ${r.plan.newVersion} on base ${r.plan.baseImageVersion}` : "";
-  const verified = r.verification ? ` [${r.verification.status}]` : "";
+  const verified = `${r.verification ? ` [${r.verification.status}]` : ""}${r.lock ? ` [locked as of ${r.lock.asOf}: ${Object.values(r.lock.pins)[0]?.length ?? 0} pins${r.lock.yanked.length > 0 ? `, yanked accepted: ${r.lock.yanked.join(" ")}` : ""}]` : ""}`;
   const head = `${r.outcome.padEnd(8)} ${r.dir}${r.outcome === "migrated" || r.outcome === "planned" ? version : ""}${verified}`;
   return [head, ...r.reasons.map((reason) => `           ${reason}`)].join("\n");
 }
@@ -86,13 +100,37 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
   const fromSubstitutions = parseSubstitutions(opts.beforeFrom);
   // Refuse an unusable catalog before any work: a real migration needs a published version.
   migrationTarget(catalog, opts.dryRun ?? false);
+  const asOf = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
+  if (asOf === undefined && (opts.pythonVersion !== undefined || opts.allowYanked || opts.uv !== undefined || opts.indexUrl !== undefined)) {
+    throw new ConnectorBuildError("USAGE", "migrate: --python-version, --allow-yanked, --uv and --index-url apply to the lock: add --as-of <YYYY-MM-DD|git>");
+  }
+  const pythonVersion = opts.pythonVersion !== undefined ? parsePythonVersion(opts.pythonVersion) : undefined;
+  const pipIndex = parsePipIndexOptions({ indexUrl: opts.pipIndexUrl, extraIndexUrls: opts.pipExtraIndexUrl, caBundle: opts.caBundle !== undefined ? resolve(opts.caBundle) : undefined });
+  const uv = asOf !== undefined ? findUv(opts.uv !== undefined ? resolve(opts.uv) : undefined) : undefined;
+  const resolutionIndex = opts.indexUrl ?? DEFAULT_INDEX_URL;
+  if (asOf !== undefined) await checkUploadTimes(resolutionIndex);
 
   const shouldVerify = opts.verify !== false && !opts.dryRun;
   let engine: Engine | undefined;
   let skipped: string | undefined;
   if (shouldVerify) ({ engine, reason: skipped } = await verificationEngine(opts.engine));
   const progress = (l: string) => process.stderr.write(`  ${l}\n`);
-  const verify = engine ? { engine, catalog, platform, fromSubstitutions, ...(opts.json ? {} : { onProgress: (l: string) => (/^[\w.-]+: (building|comparing)/.test(l) ? progress(l) : undefined) }) } : undefined;
+  let lockEngine: Engine | undefined;
+  if (asOf !== undefined && engine === undefined) lockEngine = await selectEngine(opts.engine ?? "auto");
+  const lock: MigrationLockOptions | undefined =
+    asOf !== undefined
+      ? {
+          engine: (engine ?? lockEngine) as Engine,
+          catalog,
+          asOf,
+          indexUrl: resolutionIndex,
+          ...(uv !== undefined ? { uv } : {}),
+          ...(pythonVersion !== undefined ? { pythonVersion } : {}),
+          ...(opts.allowYanked ? { allowYanked: true } : {}),
+          ...(pipIndex.caBundle !== undefined ? { caBundle: pipIndex.caBundle } : {}),
+        }
+      : undefined;
+  const verify = engine ? { engine, catalog, platform, fromSubstitutions, ...(hasPipIndex(pipIndex) ? { pipIndex } : {}), ...(opts.json ? {} : { onProgress: (l: string) => (/^[\w.-]+: (building|comparing)/.test(l) ? progress(l) : undefined) }) } : undefined;
   if (skipped) process.stderr.write(`migrate: not verifying: ${skipped}\n`);
 
   let run: MigrationRun;
@@ -102,6 +140,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
         return await migrateRepository(opts.all, {
           catalog,
           ...(skipped !== undefined ? { unverifiable: skipped } : {}),
+          ...(lock ? { lock } : {}),
           dryRun: opts.dryRun ?? false,
           ...(verify ? { verify } : {}),
           ...(list(opts.language) ? { languages: list(opts.language) } : {}),
@@ -113,7 +152,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
         const cwd = process.cwd();
         const rel = relative(cwd, absolute);
         const patchRoot = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? cwd : resolve(absolute, "..");
-        const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), ...(skipped !== undefined ? { unverifiable: skipped } : {}), patchRoot });
+        const { result, patch } = await migrateOne(absolute, relative(patchRoot, absolute).split("\\").join("/"), { catalog, dryRun: opts.dryRun ?? false, ...(verify ? { verify } : {}), ...(lock ? { lock } : {}), ...(skipped !== undefined ? { unverifiable: skipped } : {}), patchRoot });
         if (result.outcome === "failed" || (result.outcome === "refused" && !opts.json)) {
           throw new ConnectorBuildError(result.outcome === "refused" ? "MIGRATION_REFUSED" : "INVALID_METADATA", `connector ${result.connector}: ${result.outcome === "refused" ? "cannot migrate to the common build" : "migration failed"}:\n  ${result.reasons.join("\n  ")}`);
         }
@@ -123,6 +162,7 @@ export async function migrateCommand(dir: string | undefined, opts: MigrateComma
     });
   } finally {
     await engine?.close();
+    await lockEngine?.close();
   }
   if (opts.json) process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun ?? false, catalog: catalog.name, ...run }, null, 2)}\n`);
   else if (opts.dryRun) process.stdout.write(run.patch);

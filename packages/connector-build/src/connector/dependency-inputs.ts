@@ -150,7 +150,7 @@ function isPoetryProject(manifests: readonly string[]): boolean {
 
 /** A lock whose artifacts are the whole dependency set (a poetry project's, or one resolved by the lock command). */
 function lockIsComplete(lock: ConnectorLock, manifests: readonly string[]): boolean {
-  return isPoetryProject(manifests) || (lock as { resolver?: unknown }).resolver !== undefined;
+  return isPoetryProject(manifests) || lock.resolution !== undefined;
 }
 
 /** Reads a connector folder's dependency inputs (see {@link DependencyInputs}). */

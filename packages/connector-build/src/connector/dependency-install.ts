@@ -14,7 +14,7 @@
  */
 import type { ImageRecipe, Platform } from "@airbyte-ci/base-images";
 import type { DependencyInputs } from "./dependency-inputs.ts";
-import type { PipIndexOptions } from "./pip-index.ts";
+import { withCaBundle, type PipIndexOptions } from "./pip-index.ts";
 
 /** The uv release the build installs with, and its wheels' sha256 for the Linux platforms connectors run on. */
 export const UV_VERSION = "0.13.8";
@@ -70,6 +70,8 @@ function uvPrelude(index: PipIndexOptions | undefined): string {
     // indexes, pip's rule (the best version across all indexes) rather than uv's first-index default.
     'set -- ${PIP_INDEX_URL:+--index-url "$PIP_INDEX_URL"}; for u in ${PIP_EXTRA_INDEX_URL:-}; do set -- "$@" --extra-index-url "$u"; done',
     ...((index?.extraIndexUrls?.length ?? 0) > 0 ? ['set -- "$@" --index-strategy unsafe-best-match'] : []),
+    // A constraints file (migrate's pins as of a date) is pip's PIP_CONSTRAINT; uv takes it as a flag.
+    'if [ -n "${PIP_CONSTRAINT:-}" ]; then set -- "$@" --constraint "$PIP_CONSTRAINT"; fi',
     `uv() { ${UV_TOOL}/uv/bin/uv "$@"; }`,
   ].join("; ");
 }
@@ -88,8 +90,9 @@ function withoutInstallerMounts(recipe: ImageRecipe, installer: Installer): Imag
 /** One install command for the installer: `uv pip install --system …` or `python -m pip install …`. */
 function installCommand(installer: Installer, index: PipIndexOptions | undefined, args: readonly string[]): string[] {
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-  if (installer === "uv") return ["sh", "-c", `${uvPrelude(index)}; uv pip install --system --break-system-packages "$@" ${quoted}`];
-  return ["python", "-m", "pip", "install", "--disable-pip-version-check", ...args];
+  const command = installer === "uv" ? ["sh", "-c", `${uvPrelude(index)}; uv pip install --system --break-system-packages "$@" ${quoted}`] : ["python", "-m", "pip", "install", "--disable-pip-version-check", ...args];
+  // A CA bundle (--ca-bundle) is trusted for this command only, from the build secret; no layer keeps it.
+  return index?.caBundle !== undefined ? withCaBundle(command) : command;
 }
 
 /**

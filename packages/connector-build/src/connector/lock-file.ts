@@ -59,6 +59,24 @@ export const connectorLockSchema = z
     ),
     /** sha256 of each locked input file present (dependency manifests, hook files), by file name. */
     inputs: z.record(z.string(), sha256),
+    /**
+     * Present when the Python dependencies were resolved as of a date (`lock --as-of`): the
+     * date, the instant the resolver excluded newer uploads from, the resolver, the manifest it
+     * resolved, the index (credentials masked) and the yanked pins accepted with --allow-yanked.
+     * Optional: locks without it read as before.
+     */
+    resolution: z
+      .object({
+        asOf: z.string().min(1),
+        excludeNewer: z.string().min(1),
+        source: z.enum(["date", "git"]),
+        resolver: z.string().min(1),
+        input: z.string().min(1),
+        indexUrl: z.string().min(1),
+        yanked: z.array(z.string()),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

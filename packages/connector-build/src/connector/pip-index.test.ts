@@ -2,7 +2,11 @@ import { ImageRecipe } from "@airbyte-ci/base-images";
 import { describe, expect, it } from "vitest";
 import { daggerCallsFor } from "../engines/dagger/lowering.ts";
 import { renderDockerfile } from "../dockerfile/render.ts";
-import { PIP_INDEX_SECRETS, parsePipIndexOptions, pipIndexSecrets, redactUrl, withPipIndex } from "./pip-index.ts";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runProcess } from "../shared/process.ts";
+import { CA_BUNDLE_VARIABLE, PIP_INDEX_SECRETS, parsePipIndexOptions, pipIndexSecrets, redactUrl, withCaBundle, withPipIndex } from "./pip-index.ts";
 
 const FROM = `127.0.0.1:5000/airbyte/python-connector-base:1.1.0@sha256:${"a".repeat(64)}`;
 const URL_WITH_PASSWORD = "http://user:s3cret@127.0.0.1:3141/root/pypi/+simple/";
@@ -54,5 +58,46 @@ describe("pip index settings", () => {
       expect(text).not.toContain("s3cret");
       expect(text).not.toContain("127.0.0.1:3141");
     }
+  });
+});
+
+describe("--ca-bundle", () => {
+  const pem = (() => {
+    const text = readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8");
+    return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(text)?.[0] as string;
+  })();
+  const file = join(mkdtempSync(join(tmpdir(), "ca-")), "proxy-ca.pem");
+  writeFileSync(file, pem);
+
+  it("checks the file (exists, at most 64 KiB, PEM certificates) before any work", () => {
+    expect(() => parsePipIndexOptions({ caBundle: "/nonexistent/ca.pem" })).toThrowError(expect.objectContaining({ code: "USAGE", message: expect.stringMatching(/--ca-bundle \/nonexistent\/ca.pem is not a file/) }));
+    const notPem = join(mkdtempSync(join(tmpdir(), "ca-")), "x.pem");
+    writeFileSync(notPem, "hello");
+    expect(() => parsePipIndexOptions({ caBundle: notPem })).toThrowError(/holds no PEM certificate/);
+    expect(() => parsePipIndexOptions({ caBundle: "/etc/ssl/certs/ca-certificates.crt" })).toThrowError(/bytes: expected at most 65536/);
+    expect(parsePipIndexOptions({ caBundle: file })).toEqual({ caBundle: file });
+  });
+
+  it("reaches the build only as a secret variable after each FROM", () => {
+    const secrets = pipIndexSecrets({ caBundle: file });
+    expect(secrets).toEqual({ [PIP_INDEX_SECRETS.caBundle]: pem });
+    const recipe = withPipIndex(ImageRecipe.empty().from(FROM).withExec(["pip", "install", "."]), { caBundle: file });
+    expect(recipe.operations[1]).toEqual({ op: "withSecretVariable", name: CA_BUNDLE_VARIABLE, secret: PIP_INDEX_SECRETS.caBundle });
+    expect(JSON.stringify(recipe.operations)).not.toContain("BEGIN CERTIFICATE");
+  });
+
+  it("withCaBundle: the command trusts the image's roots plus the bundle, through a file removed afterwards", async () => {
+    const command = withCaBundle(["sh", "-c", 'echo "$SSL_CERT_FILE $PIP_CERT"; grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE"; grep -c "$1" "$SSL_CERT_FILE"', "sh", pem.split("\n")[1] as string]);
+    const run = await runProcess(command[0] as string, command.slice(1), { env: { ...process.env, [CA_BUNDLE_VARIABLE]: pem } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const [paths, certs, ours] = run.stdout.trim().split("\n");
+    const [path, pipCert] = (paths as string).split(" ");
+    expect(pipCert).toBe(path);
+    expect(Number(certs)).toBeGreaterThan(1); // the roots, and ours
+    expect(Number(ours)).toBeGreaterThanOrEqual(1);
+    expect(existsSync(path as string)).toBe(false);
+    // Without the variable, the command runs as it is.
+    const plain = await runProcess(command[0] as string, [...command.slice(1, 4), "true"], { env: { ...process.env, [CA_BUNDLE_VARIABLE]: "" } });
+    expect(plain.exitCode).toBe(0);
   });
 });

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
-import type { BaseImageCatalog } from "@airbyte-ci/base-images";
+import type { BaseImageCatalog, Platform } from "@airbyte-ci/base-images";
 import { AirbyteCiError } from "@airbyte-ci/base-images";
 import { analyzeRepository } from "../analyze/analyze.ts";
 import { findConnectors, toRelative } from "../connector/discover.ts";
 import { applyMigration, migrationPatch, planMigration, type MigrationPlan } from "./migrate.ts";
+import { lockMigration, pinsOf, type MigrationLock, type MigrationLockOptions } from "./pinned.ts";
 import { verifyMigration, type MigrationVerification, type VerifyOptions } from "./verify.ts";
 
 /** What happened to one connector. */
@@ -20,8 +21,12 @@ export interface ConnectorMigration {
   readonly outcome: "migrated" | "planned" | "refused" | "kept" | "failed";
   /** Line-level reasons (refused), differences (kept), the error (failed). */
   readonly reasons: readonly string[];
+  /** The error code of a failure (`RESOLUTION_FAILED` when the lock could not be resolved). */
+  readonly errorCode?: string;
   readonly plan?: Omit<MigrationPlan, "metadataBefore" | "metadataAfter" | "changes">;
   readonly verification?: MigrationVerification;
+  /** `--as-of`: the lock the migration writes (what it was resolved as of, per platform the pins). */
+  readonly lock?: { readonly asOf: string; readonly excludeNewer: string; readonly yanked: readonly string[]; readonly pins: Readonly<Record<string, readonly string[]>> };
 }
 
 /** Options of {@link migrateOne} and {@link migrateRepository}. */
@@ -37,6 +42,8 @@ export interface MigrateRunOptions {
   readonly unverifiable?: string;
   /** Root the patch's paths are relative to. */
   readonly patchRoot: string;
+  /** `--as-of`: lock each migrated connector as of a date, and verify both builds with its pins. */
+  readonly lock?: MigrationLockOptions;
 }
 
 /** The result of a run: one entry per connector, and the patch of every planned or written change. */
@@ -62,10 +69,27 @@ export async function migrateOne(dir: string, relativeDir: string, options: Migr
     const refused = AirbyteCiError.isInstance(error) && error.code === "MIGRATION_REFUSED";
     return { result: { connector: relativeDir.split("/").at(-1) ?? relativeDir, dir: relativeDir, outcome: refused ? "refused" : "failed", reasons: reasonsOf(error) }, patch: "" };
   }
+  let locked: MigrationLock | undefined;
+  const notes: string[] = [];
+  if (options.lock && !plan.baseImagePublished) notes.push(`not locked: base image ${plan.baseImageVersion} is not published, so there is no image to resolve for`);
+  else if (options.lock) {
+    try {
+      locked = await lockMigration(plan, options.lock);
+    } catch (error) {
+      const { metadataBefore: _b, metadataAfter: _a, changes: _c, ...planned } = plan;
+      const errorCode = AirbyteCiError.isInstance(error) ? { errorCode: error.code } : {};
+      return { result: { connector: plan.connector, dir: relativeDir, outcome: "failed", reasons: reasonsOf(error), plan: planned, ...errorCode }, patch: "" };
+    }
+    plan = { ...plan, changes: [...plan.changes, locked.change] };
+  }
   const { metadataBefore: _b, metadataAfter: _a, changes, ...summary } = plan;
+  const platform = options.verify?.platform ?? "linux/amd64";
   let verification: MigrationVerification | undefined;
-  if (options.verify) verification = await verifyMigration(plan, options.verify);
-  const base = { connector: plan.connector, dir: relativeDir, plan: summary, ...(verification ? { verification } : {}) };
+  if (options.verify) verification = await verifyMigration(plan, { ...options.verify, ...(locked ? { pins: pinsOf(locked.lock, platform) } : {}) });
+  const lock = locked?.lock.resolution
+    ? { asOf: locked.lock.resolution.asOf, excludeNewer: locked.lock.resolution.excludeNewer, yanked: locked.lock.resolution.yanked, pins: Object.fromEntries(Object.keys(locked.lock.platforms).map((p) => [p, pinsOf(locked.lock, p as Platform)])) }
+    : undefined;
+  const base = { connector: plan.connector, dir: relativeDir, plan: summary, ...(verification ? { verification } : {}), ...(lock ? { lock } : {}) };
   if (verification?.status === "differences") {
     return { result: { ...base, outcome: "kept", reasons: verification.differences.filter((d) => !d.expected).map((d) => d.summary) }, patch: "" };
   }
@@ -74,7 +98,7 @@ export async function migrateOne(dir: string, relativeDir: string, options: Migr
   if (unverified !== undefined && !options.dryRun) {
     return { result: { ...base, outcome: "kept", reasons: [`not verified, so not written: ${unverified}; migrate with --no-verify to write it unverified`] }, patch: "" };
   }
-  const reasons = unverified !== undefined ? [`not verified: ${unverified}`] : [];
+  const reasons = [...notes, ...(unverified !== undefined ? [`not verified: ${unverified}`] : [])];
   if (!options.dryRun) applyMigration(plan);
   return { result: { ...base, outcome: options.dryRun ? "planned" : "migrated", reasons }, patch: migrationPatch(changes, options.patchRoot) };
 }

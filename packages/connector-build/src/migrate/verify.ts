@@ -9,6 +9,8 @@ import { parseFromInstructions } from "../dockerfile/from.ts";
 import { lastLines } from "../errors.ts";
 import { registerCleanup } from "../shared/cleanup.ts";
 import { applyMigration, type MigrationPlan } from "./migrate.ts";
+import type { PipIndexOptions } from "../connector/pip-index.ts";
+import { hasCredentials, pipBuildArgs, serveText, withStageArgs } from "./pinned.ts";
 
 /** How a migration is verified. */
 export interface VerifyOptions {
@@ -23,6 +25,10 @@ export interface VerifyOptions {
    */
   readonly fromSubstitutions?: Readonly<Record<string, string>>;
   readonly onProgress?: (line: string) => void;
+  /** Where both builds' pip finds packages (the Dockerfile build receives it as build arguments). */
+  readonly pipIndex?: PipIndexOptions;
+  /** `name==version` pins both builds install (migrate --as-of: the lock's, for this platform). */
+  readonly pins?: readonly string[];
 }
 
 /** One difference between the Dockerfile-built image and the common build's, judged. */
@@ -116,21 +122,38 @@ export function substituteFromImages(dockerfile: string, substitutions: Readonly
  */
 export async function verifyMigration(plan: MigrationPlan, options: VerifyOptions): Promise<MigrationVerification> {
   const { engine } = options;
-  const platform = options.platform ?? "linux/amd64";
-  const progress = options.onProgress ?? (() => {});
   if (!engine.buildDockerfile) {
     return { status: "unverified", detail: `the ${engine.name} engine cannot build a Dockerfile (verification builds the "before" image on Docker: --engine docker)`, differences: [] };
   }
   if (!plan.baseImagePublished) {
     return { status: "unverified", detail: `base image ${plan.baseImageVersion} is not published: the common build cannot start from it`, differences: [] };
   }
-  const dockerfile = substituteFromImages(readFileSync(join(plan.dir, "Dockerfile"), "utf8"), options.fromSubstitutions ?? {});
+  if (hasCredentials(options.pipIndex)) {
+    return { status: "unverified", detail: "the pip index URL carries credentials, which a Dockerfile build would keep in the image's history: verify with an index without credentials", differences: [] };
+  }
+  const server = options.pins !== undefined && options.pins.length > 0 ? await serveText(`${options.pins.join("\n")}\n`) : undefined;
+  try {
+    return await verifyPinned(plan, options, server !== undefined ? { ...options.pipIndex, constraint: server.url } : options.pipIndex);
+  } finally {
+    await server?.close();
+  }
+}
+
+async function verifyPinned(plan: MigrationPlan, options: VerifyOptions, pipIndex: PipIndexOptions | undefined): Promise<MigrationVerification> {
+  const { engine } = options;
+  const platform = options.platform ?? "linux/amd64";
+  const progress = options.onProgress ?? (() => {});
+  if (!engine.buildDockerfile) throw new Error("unreachable: checked by verifyMigration");
+  const dockerfile = withStageArgs(substituteFromImages(readFileSync(join(plan.dir, "Dockerfile"), "utf8"), options.fromSubstitutions ?? {}), pipBuildArgs(pipIndex));
   let before: BuiltImage;
   try {
     progress(`${plan.connector}: building the Dockerfile (before)`);
     before = await engine.buildDockerfile({ contextDir: plan.dir, dockerfile, platform, onProgress: progress });
   } catch (error) {
-    return { status: "unverified", detail: `the Dockerfile does not build here, so there is nothing to compare with: ${lastLines((error as Error).message, 6)}`, differences: [] };
+    // The tool's own error lines (pip's `ERROR: …`) say why; BuildKit's summary lines only say where.
+    const message = (error as Error).message;
+    const why = message.split("\n").filter((l) => /\b(ERROR|Error|error):? /.test(l) && !/executor failed running|^#\d+ ERROR|^ERROR: executor/.test(l.trim())).slice(-3);
+    return { status: "unverified", detail: `the Dockerfile does not build here, so there is nothing to compare with: ${[...why, lastLines(message, 6)].join("\n")}`, differences: [] };
   }
   const work = mkdtempSync(join(tmpdir(), "migrate-verify-"));
   // Removed by the CLI's interrupt cleanup too (SIGINT/SIGTERM during the builds or the comparison).
@@ -140,7 +163,7 @@ export async function verifyMigration(plan: MigrationPlan, options: VerifyOption
     cpSync(plan.dir, copy, { recursive: true });
     applyMigration(plan, copy);
     progress(`${plan.connector}: building with the common build (after)`);
-    const [result] = await buildConnectors([copy], { engine, catalog: options.catalog, platforms: [platform], output: { kind: "none" }, onProgress: (_c, line) => progress(line) });
+    const [result] = await buildConnectors([copy], { engine, catalog: options.catalog, platforms: [platform], output: { kind: "none" }, ...(pipIndex !== undefined ? { pipIndex } : {}), onProgress: (_c, line) => progress(line) });
     const imageId = result?.platforms[0]?.imageId;
     if (result?.status !== "success" || imageId === undefined) {
       const message = result?.error?.message ?? "no image";
@@ -148,7 +171,11 @@ export async function verifyMigration(plan: MigrationPlan, options: VerifyOption
     }
     const after: BuiltImage = { engine: engine.name, platform, ref: imageId };
     progress(`${plan.connector}: comparing`);
-    const differences = judgeComparison(await compareImages(engine, before, after), plan);
+    const comparison = await compareImages(engine, before, after);
+    const differences = judgeComparison(comparison, plan);
+    // A connector that answers spec in neither image compares equal there; it is still broken.
+    const silent = comparison.unavailable.find((u) => u.aspect === "spec");
+    if (silent) differences.push({ aspect: "spec", summary: `spec: neither image answers spec (common build: ${lastLines(silent.b, 1)})`, expected: false });
     return { status: differences.some((d) => !d.expected) ? "differences" : "verified", differences, before: before.ref, after: after.ref };
   } finally {
     unregister();

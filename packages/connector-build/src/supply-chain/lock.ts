@@ -6,9 +6,11 @@
  * Python artifacts come from the connector's poetry.lock (the main group, as `lockedRequirements`
  * walks it): per platform, the base image's own Python says which markers hold and which wheel tags
  * it accepts, and the simple index says which files exist; the best-ranked wheel whose sha256 the
- * poetry lock allows is chosen (an sdist only when no wheel fits). setup.py dependencies cannot be
- * resolved without a resolver and network in the image: a setup.py connector's lock pins its base
- * and files, and its offline install finds only what the wheelhouse holds.
+ * poetry lock allows is chosen (an sdist only when no wheel fits). Without `asOf`, setup.py
+ * dependencies are not resolved: a setup.py connector's lock pins its base and files, and its
+ * offline install finds only what the wheelhouse holds. With `asOf`, setup.py, requirements.txt or
+ * a pyproject.toml without poetry.lock is resolved with uv as the index had it on that date
+ * (as-of.ts, as-of-lock.ts), per platform, and the same choice of artifact follows.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +37,8 @@ import {
   type IndexFile,
 } from "./python-index.ts";
 import { resolvePublishedBase } from "../connector/published-base.ts";
+import { asOfFor, asOfInput, checkUploadTimes, findUv, type AsOfSpec } from "./as-of.ts";
+import { asOfBuildArtifacts, asOfPlatform, resolutionRecord, type AsOfContext } from "./as-of-lock.ts";
 
 /**
  * The `[build-system] requires` of an sdist (downloaded to `dir`, hash-checked): what pip needs to
@@ -69,6 +73,16 @@ export interface LockOptions {
   readonly wheelhouse?: string;
   readonly registry?: RegistryClient;
   readonly log?: (line: string) => void;
+  /** Resolve setup.py / requirements.txt / pyproject.toml (without poetry.lock) as of this date, with uv. */
+  readonly asOf?: AsOfSpec;
+  /** With `asOf`: resolve for this Python (X.Y[.Z]) instead of the base image's. */
+  readonly pythonVersion?: string;
+  /** With `asOf`: accept yanked versions pinned exactly. */
+  readonly allowYanked?: boolean;
+  /** With `asOf`: the uv executable. Default: {@link findUv}. */
+  readonly uv?: string;
+  /** A CA bundle the resolver trusts (e.g. a corporate TLS proxy's). */
+  readonly caBundle?: string;
 }
 
 /** What {@link lockConnectors} did for one connector. */
@@ -96,6 +110,9 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
     return files;
   };
   const locks: Array<{ dir: string; lock: ConnectorLock }> = [];
+  // As of a date: uv is there and the index gives upload times, checked before any work.
+  const uv = options.asOf !== undefined ? findUv(options.uv) : undefined;
+  if (options.asOf !== undefined) await checkUploadTimes(indexUrl);
   // sdists are downloaded (hash-checked) to read their build requirements; into the wheelhouse when there is one.
   if (options.wheelhouse !== undefined) mkdirSync(options.wheelhouse, { recursive: true });
   const sdistDir = options.wheelhouse ?? mkdtempSync(join(tmpdir(), "airbyte-ci-sdists-"));
@@ -111,7 +128,12 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
       existsSync(pyproject) && existsSync(poetryLock)
         ? lockedRequirements(readFileSync(pyproject, "utf8"), readFileSync(poetryLock, "utf8"), { pyproject, lock: poetryLock }).lines.map(parseRequirementLine)
         : [];
-    if (existsSync(join(metadata.dir, "requirements.txt"))) {
+    const input = options.asOf !== undefined ? asOfInput(metadata.dir) : undefined;
+    const asOf = options.asOf !== undefined && uv !== undefined && input !== undefined
+      ? ({ uv, connector: metadata.technicalName, dir: metadata.dir, input, asOf: await asOfFor(metadata.dir, options.asOf), indexUrl, ...(options.caBundle !== undefined ? { caBundle: options.caBundle } : {}), ...(options.allowYanked ? { allowYanked: true } : {}), ...(options.pythonVersion !== undefined ? { pythonVersion: options.pythonVersion } : {}) } satisfies AsOfContext)
+      : undefined;
+    const yanked: string[] = [];
+    if (asOf === undefined && existsSync(join(metadata.dir, "requirements.txt"))) {
       throw new ConnectorBuildError("INVALID_CONNECTOR", `connector ${metadata.technicalName}: lock does not resolve requirements.txt: expected a poetry project (pyproject.toml + poetry.lock) or setup.py`);
     }
     // The base as its registry holds it, with a manifest for every platform (BASE_IMAGE_UNPUBLISHED otherwise).
@@ -121,9 +143,11 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
       const manifest = { digest: published.platformDigests[platform] as string };
       log(`${metadata.technicalName}: ${platform}: asking the base image's Python for its wheel tags and markers`);
       const image = await options.engine.build({ recipe: ImageRecipe.empty().from(`${address.split("@")[0]}@${manifest.digest}`), platform });
-      const env = await pythonEnvironment(options.engine, image, requirements.map((r) => r.marker));
-      const artifacts: LockedArtifact[] = [];
-      for (const [i, requirement] of requirements.entries()) {
+      const resolved = asOf !== undefined ? await asOfPlatform(asOf, options.engine, image, platform, filesOf) : undefined;
+      yanked.push(...(resolved?.yanked ?? []));
+      const env = resolved !== undefined ? { pythonVersion: resolved.pythonVersion, tags: resolved.tags, applies: [] } : await pythonEnvironment(options.engine, image, requirements.map((r) => r.marker));
+      const artifacts: LockedArtifact[] = [...(resolved?.artifacts ?? [])];
+      for (const [i, requirement] of (resolved !== undefined ? [] : requirements).entries()) {
         if (!env.applies[i]) continue;
         const chosen = chooseArtifact(requirement, await filesOf(requirement.name), env.tags);
         artifacts.push({ name: requirement.name, version: requirement.version, kind: chosen.kind, filename: chosen.filename, url: chosen.url, sha256: `sha256:${chosen.sha256}` });
@@ -131,8 +155,8 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
       // sdists are built in the image: lock their build backends too (newest allowed wheel, as pip would pick).
       const buildRequires = new Set<string>();
       for (const sdist of artifacts.filter((a) => a.kind === "sdist")) for (const r of await sdistBuildRequires(sdistDir, sdist)) buildRequires.add(r);
-      const buildArtifacts: LockedArtifact[] = [];
-      if (buildRequires.size > 0) {
+      const buildArtifacts: LockedArtifact[] = resolved !== undefined && asOf !== undefined ? await asOfBuildArtifacts(asOf, { ...resolved, name: platform }, [...buildRequires], filesOf) : [];
+      if (resolved === undefined && buildRequires.size > 0) {
         const asked: Array<[string, string[], IndexFile[]]> = [];
         for (const requirement of [...buildRequires].sort()) {
           const name = canonicalName(/^[A-Za-z0-9._-]+/.exec(requirement)?.[0] ?? requirement);
@@ -157,7 +181,7 @@ export async function lockConnectors(dirs: readonly string[], options: LockOptio
       );
       lockPlatforms[platform] = { baseManifest: manifest.digest, pythonVersion: env.pythonVersion, artifacts, buildArtifacts };
     }
-    locks.push({ dir: metadata.dir, lock: { lockVersion: 1, connector: metadata.technicalName, baseImage: metadata.baseImage as string, platforms: lockPlatforms, inputs: lockInputs(metadata.dir) } });
+    locks.push({ dir: metadata.dir, lock: { lockVersion: 1, connector: metadata.technicalName, baseImage: metadata.baseImage as string, platforms: lockPlatforms, inputs: lockInputs(metadata.dir), ...(asOf !== undefined ? { resolution: resolutionRecord(asOf, yanked) } : {}) } });
   }
   } finally {
     if (options.wheelhouse === undefined) rmSync(sdistDir, { recursive: true, force: true });

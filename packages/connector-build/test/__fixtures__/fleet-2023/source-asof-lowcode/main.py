@@ -1,0 +1,13 @@
+#
+# Copyright (c) 2023 Airbyte, Inc., all rights reserved.
+#
+
+
+import sys
+
+from airbyte_cdk.entrypoint import launch
+from source_asof_lowcode import SourceAsofLowcode
+
+if __name__ == "__main__":
+    source = SourceAsofLowcode()
+    launch(source, sys.argv[1:])
