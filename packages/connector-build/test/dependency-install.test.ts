@@ -75,11 +75,12 @@ describe("the dependency install on Docker, dependencies from PyPI", () => {
   }, 900_000);
 
   it("connectors with the same dependency set share the dependency layer; their own package is a layer of its own", async () => {
-    const requirements = ["requests==2.31.0"];
+    // Built at once (concurrency 2): the second waits for the first's dependency layer and reuses it.
+    const requirements = [`requests==2.31.0 ; platform_machine != "${Date.now().toString(36)}"`];
     const a = await helloWith(requirements, "airbyte/source-shared-a");
     const b = await helloWith(requirements, "airbyte/source-shared-b");
     writeFileSync(join(b.dir, "main.py"), `${readFileSync(join(b.dir, "main.py"), "utf8")}\n# connector b's own code\n`);
-    const results = await buildConnectors([a.dir, b.dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" }, pipIndex: { indexUrl: pipIndexUrl() }, concurrency: 1 });
+    const results = await buildConnectors([a.dir, b.dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" }, pipIndex: { indexUrl: pipIndexUrl() }, concurrency: 2 });
     expect(results.map((r) => r.error)).toEqual([undefined, undefined]);
     const la = layers(`airbyte/source-shared-a:${a.tag}`);
     const lb = layers(`airbyte/source-shared-b:${b.tag}`);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { AirbyteCiError, type BaseImageCatalog, type Platform } from "@airbyte-ci/base-images";
+import { AirbyteCiError, type BaseImageCatalog, type ImageRecipe, type Platform } from "@airbyte-ci/base-images";
+import { createHash } from "node:crypto";
 import type { BuiltImage, CacheReport, Engine } from "../engines/engine.ts";
 import { ConnectorBuildError } from "../errors.ts";
 import { verifySpec } from "../inspect/spec.ts";
@@ -8,7 +9,7 @@ import { SpecCache } from "../inspect/spec-cache.ts";
 import { createLimiter, machineConcurrency } from "../shared/pool.ts";
 import { pipIndexSecrets, type PipIndexOptions } from "../connector/pip-index.ts";
 import { resolvePublishedBase } from "../connector/published-base.ts";
-import { prepareConnector, pythonConnectorRecipe, type PreparedConnector } from "../connector/python-build.ts";
+import { prepareConnector, pythonConnectorBuild, type PreparedConnector } from "../connector/python-build.ts";
 import { checkLock } from "../connector/lock-check.ts";
 import type { Installer, InstallStrategy } from "../connector/dependency-install.ts";
 import type { RegistryClient } from "../registry/registry-client.ts";
@@ -18,6 +19,7 @@ import { sourceDateEpoch } from "../supply-chain/reproducible.ts";
 import { preflightBuild } from "./preflight.ts";
 import type { BuildOutput } from "./output.ts";
 import { writeOutput } from "./outputs.ts";
+import { DependencyGates } from "./dependency-gates.ts";
 import type { SigningKey } from "../trust/keys.ts";
 
 /** A step of one connector's build: metadata, base image and hooks; engine build; `spec`; output. */
@@ -100,7 +102,7 @@ type BaseCache = Map<string, ReturnType<typeof resolvePublishedBase>>;
 /** Everything a connector's platform builds need, prepared and checked before any build. */
 interface PlannedConnector {
   readonly connector: PreparedConnector;
-  readonly recipes: ReadonlyArray<{ platform: Platform; recipe: Awaited<ReturnType<typeof pythonConnectorRecipe>> }>;
+  readonly recipes: ReadonlyArray<{ platform: Platform; recipe: ImageRecipe; dependencyKey?: string }>;
   readonly secrets: Readonly<Record<string, string>>;
   readonly offline?: OfflinePlan;
   readonly epoch?: number;
@@ -137,7 +139,9 @@ async function planConnector(dir: string, options: BuildConnectorsOptions, bases
             ...(options.pipIndex ? { index: options.pipIndex } : {}),
             ...(options.cacheScope !== undefined ? { cacheScope: options.cacheScope } : {}),
           };
-      recipes.push({ platform, recipe: await pythonConnectorRecipe(connector, platform, { install, ...(epoch !== undefined ? { epoch } : {}) }) });
+      const { recipe, dependencyPrefix } = await pythonConnectorBuild(connector, platform, { install, ...(epoch !== undefined ? { epoch } : {}) });
+      const dependencyKey = dependencyPrefix > 0 ? createHash("sha256").update(platform).update(JSON.stringify(recipe.operations.slice(0, dependencyPrefix))).digest("hex") : undefined;
+      recipes.push({ platform, recipe, ...(dependencyKey !== undefined ? { dependencyKey } : {}) });
     }
     const secrets = offline ? { ...options.secrets } : { ...options.secrets, ...pipIndexSecrets(options.pipIndex) };
     return { connector, recipes, secrets, ...(offline ? { offline } : {}), ...(epoch !== undefined ? { epoch } : {}) };
@@ -147,7 +151,7 @@ async function planConnector(dir: string, options: BuildConnectorsOptions, bases
   }
 }
 
-async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache): Promise<ConnectorBuildResult> {
+async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: boolean, bases: BaseCache, gates: DependencyGates): Promise<ConnectorBuildResult> {
   const started = Date.now();
   const result: ConnectorBuildResult = {
     connector: dir.split("/").filter(Boolean).at(-1) ?? dir,
@@ -182,10 +186,13 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     result.dockerImageTag = metadata.dockerImageTag;
     result.baseImage = { version: connector.baseImage.version, address: connector.baseImage.publishedAddress };
     const images: BuiltImage[] = [];
-    for (const { platform, recipe } of plan.recipes) {
+    for (const { platform, recipe, dependencyKey } of plan.recipes) {
       log(`building ${platform} on base image ${connector.baseImage.version}${offline ? " offline (no network, locked artifacts)" : ""}`);
       if (offline) await offline.seed(options.engine, platform, log);
       enter("build", platform);
+      // Connectors with the same dependency layer (same base, hooks before it and dependency set)
+      // build it once: the first builds, the others wait for it and find it in the engine's cache.
+      const openGate = await gates.enter(dependencyKey);
       const image = await options.engine.build({
         recipe,
         platform,
@@ -193,7 +200,7 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
         ...(offline ? { network: "none" as const } : {}),
         ...(Object.keys(plan.secrets).length > 0 ? { secrets: plan.secrets } : {}),
         onProgress: (line) => log(line),
-      });
+      }).finally(openGate);
       log(`verifying ${platform}: spec`);
       enter("verify", platform);
       const verification = specCache?.has(options.engine.name, image.ref)
@@ -241,7 +248,8 @@ export async function buildConnectors(dirs: readonly string[], options: BuildCon
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? machineConcurrency()));
     const limit = createLimiter(concurrency);
     const bases: BaseCache = new Map();
-    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases))));
+    const gates = new DependencyGates();
+    return await Promise.all(dirs.map((dir) => limit(() => buildOne(resolve(dir), options, ociMany, bases, gates))));
   } finally {
     release();
   }

@@ -93,6 +93,22 @@ export async function prepareConnector(dir: string, catalog: BaseImageCatalog, o
  * non-root base (2.0.0) the build runs as root and ends as the base's user (see runtime-user.ts).
  */
 export async function pythonConnectorRecipe(connector: PreparedConnector, platform: Platform, options: RecipeOptions = {}): Promise<ImageRecipe> {
+  return (await pythonConnectorBuild(connector, platform, options)).recipe;
+}
+
+/** A connector's recipe for one platform, and how many of its first operations make its dependency layer. */
+export interface ConnectorRecipe {
+  readonly recipe: ImageRecipe;
+  /**
+   * The number of leading operations that end with the dependency layer (0 when it has none): two
+   * recipes whose first `dependencyPrefix` operations are equal build that layer once, the second
+   * from the engine's cache.
+   */
+  readonly dependencyPrefix: number;
+}
+
+/** {@link pythonConnectorRecipe}, with where its dependency layer ends. */
+export async function pythonConnectorBuild(connector: PreparedConnector, platform: Platform, options: RecipeOptions = {}): Promise<ConnectorRecipe> {
   const { metadata, baseImage, customization, mainFileName, packageDir, dependencies } = connector;
   const context: HookContext = {
     connector: { technicalName: metadata.technicalName, dockerRepository: metadata.dockerRepository, dockerImageTag: metadata.dockerImageTag },
@@ -108,7 +124,9 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
   if (install.kind === "index") recipe = recipe.concat(indexSecretVariables(install.index));
   recipe = withEpoch(await runHook("preConnectorInstall", hooks.preConnectorInstall, recipe, context, customization.file), recipe, epoch);
   recipe = recipe.withWorkdir(CONNECTOR_CODE_DIR);
+  const beforeDependencies = recipe.operations.length;
   recipe = withDependencyLayer(recipe, dependencies, platform, install, exec);
+  const dependencyPrefix = recipe.operations.length > beforeDependencies && dependencies.set.kind !== "connector" ? recipe.operations.length : 0;
   const manifestsCopied = install.kind === "wheelhouse" || dependencies.set.kind === "connector";
   if (!manifestsCopied) for (const manifest of dependencies.manifests) recipe = recipe.withFile(manifest, manifest);
   const entrypoint = ["python", `${CONNECTOR_CODE_DIR}/${mainFileName}`];
@@ -122,7 +140,7 @@ export async function pythonConnectorRecipe(connector: PreparedConnector, platfo
     .withLabel("io.airbyte.name", metadata.dockerRepository);
   for (const [name, value] of Object.entries(baseImageLabels(base, platform))) recipe = recipe.withLabel(name, value);
   const finished = withEpoch(await runHook("postConnectorInstall", hooks.postConnectorInstall, recipe, context, customization.file), recipe, epoch);
-  return endAsRuntimeUser({ installed: recipe, finished, base: baseImage, codeDir: CONNECTOR_CODE_DIR });
+  return { recipe: endAsRuntimeUser({ installed: recipe, finished, base: baseImage, codeDir: CONNECTOR_CODE_DIR }), dependencyPrefix };
 }
 
 /** The operations a hook appended to `before`, with SOURCE_DATE_EPOCH on their execs when the build is reproducible. */
