@@ -116,13 +116,43 @@ export { verifyImage, type RequiredAttestation, type VerifyCheck, type VerifyIma
 /** Options of a registry read (`RegistryClient.resolveDigest`). */
 export type { ReadOptions } from "./registry/registry-client.ts";
 
-// ---- Appended for bench/ (imports through the public entry) and the rebase publishing order ----------
-export { DaggerEngine } from "./engines/dagger/dagger-engine.ts";
-export { PIP_INDEX_SECRETS } from "./connector/pip-index.ts";
-export { machineConcurrency } from "./shared/pool.ts";
+/** The Dagger engine (the `@dagger.io/dagger` SDK; `_EXPERIMENTAL_DAGGER_RUNNER_HOST` names a running engine). */
+export { DaggerEngine, type DaggerEngineOptions } from "./engines/dagger/dagger-engine.ts";
 
 // ---- Locks as of a date (issue #22) -------------------------------------------------------------
-/** `lock --as-of`: resolving a connector's dependencies as the index had them on a date, with uv. */
-export { parseAsOf, asOfFor, resolveAsOf, checkUploadTimes, findUv, UV_VERSION, type AsOf, type AsOfSpec, type AsOfResolution } from "./supply-chain/as-of.ts";
-/** `--ca-bundle`: the secret variable install steps read, and the wrapper that makes a command trust it. */
-export { CA_BUNDLE_VARIABLE, withCaBundle } from "./connector/pip-index.ts";
+/** `lock --as-of <date|git>`: the date a resolution takes the index as it was on (LockOptions.asOf). */
+export { parseAsOf, type AsOf, type AsOfSpec, type AsOfResolution, type ResolveAsOfOptions } from "./supply-chain/as-of.ts";
+export type { LockedRequirement } from "./supply-chain/python-index.ts";
+
+// ---- Types that the signatures above use ------------------------------------------------------
+export type { DependencyInputs, DependencySet, SelfInstall } from "./connector/dependency-inputs.ts";
+export type { LoadCustomizationOptions, LoadedCustomization } from "./connector/build-customization.ts";
+export type { RecipeOptions, ConnectorRecipe } from "./connector/python-build.ts";
+export type { DockerfileBuildRequest } from "./engines/engine.ts";
+export type {
+  Descriptor,
+  FetchedManifest,
+  FetchedManifestBase,
+  HistoryEntry,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  ImagePlatform,
+  IndexEntry,
+  PutIndexOptions,
+  RuntimeConfig,
+} from "./registry/oci-types.ts";
+export type { RegistryCredentials } from "./registry/registry-auth.ts";
+export type { RegistryErrorReason } from "./registry/registry-error.ts";
+export type { Log } from "./base-image/build-check-publish.ts";
+export type { AnalysisProblem, DockerfileVariant, UnreadableDockerfile, VariantExample } from "./analyze/analyze.ts";
+export type { AnalyzedImage, EnvTables, ImageAnalysisProblem } from "./analyze/image-analysis.ts";
+export type { ComparedImage, EntriesDiff, ProbedAspect } from "./compare/compare-images.ts";
+export type { JsonChange } from "./compare/json-diff.ts";
+export type { CoveredInstruction } from "./migrate/plan-dockerfile.ts";
+export type { MigrationOptions } from "./migrate/migrate.ts";
+export type { FileChange } from "./shared/text-diff.ts";
+export type { DebianPackage, ImageContents, PythonDistribution, PythonFile } from "./supply-chain/image-contents.ts";
+export type { DescribedPlatform, DescribedReference } from "./supply-chain/sbom-output.ts";
+export type { SbomBaseImage } from "./supply-chain/sbom.ts";
+export type { DigestSet, ResourceDescriptor } from "./trust/provenance.ts";

@@ -6,3 +6,5 @@
  * @packageDocumentation
  */
 export { FakeEngine, type FakeEngineOptions, type FakeImage, type FakePublication, type FakeRunHandler } from "./engines/fake/fake-engine.ts";
+/** Secret names of the build's index settings, for benches and tests that build the rendered Dockerfile of a recipe themselves (`docker build --secret id=<name>`). */
+export { PIP_INDEX_SECRETS } from "./connector/pip-index.ts";

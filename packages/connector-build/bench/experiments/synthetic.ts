@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { BaseImageCatalog } from "@airbyte-ci/base-images";
-import { buildConnectors, DockerEngine, PIP_INDEX_SECRETS, prepareConnector, pythonConnectorRecipe, renderDockerfile, type ConnectorBuildResult } from "@airbyte-ci/connector-build";
+import { buildConnectors, DockerEngine, prepareConnector, pythonConnectorRecipe, renderDockerfile, type ConnectorBuildResult } from "@airbyte-ci/connector-build";
+import { PIP_INDEX_SECRETS } from "@airbyte-ci/connector-build/testing";
 import type { BenchConfig } from "../lib/config.ts";
 import {
   SYNTHETIC_CONNECTOR,

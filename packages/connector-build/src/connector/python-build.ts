@@ -13,7 +13,6 @@ import { endAsRuntimeUser, installAsRoot } from "./runtime-user.ts";
 
 /** Where connector code lives in every image. */
 export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
-export { DEPENDENCY_MANIFESTS } from "./dependency-inputs.ts";
 
 /** A connector ready to build: its metadata, base image version and customisation. */
 export interface PreparedConnector {

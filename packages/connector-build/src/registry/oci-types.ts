@@ -109,7 +109,7 @@ export interface ImageConfig {
   [field: string]: unknown;
 }
 
-interface FetchedManifestBase {
+export interface FetchedManifestBase {
   /** Registry host as named in the reference. */
   readonly registry: string;
   /** Repository in the registry. */

@@ -43,8 +43,10 @@ export interface ProvenanceInputs {
 }
 
 /** A subject or resolved dependency digest set. */
-type DigestSet = Record<string, string>;
-interface ResourceDescriptor {
+/** Digests of one subject or resource, by algorithm (in-toto DigestSet). */
+export type DigestSet = Record<string, string>;
+/** An in-toto ResourceDescriptor: a file, image or package the build read. */
+export interface ResourceDescriptor {
   name?: string;
   uri?: string;
   digest: DigestSet;
