@@ -124,19 +124,18 @@ export function withDependencyLayer(recipe: ImageRecipe, inputs: DependencyInput
 /**
  * The connector's own package, once its code is in place, without its dependencies (the dependency
  * layer holds them): a setup.py-only project builds with the base image's setuptools (what it
- * declares by having no pyproject.toml), a pyproject one with its declared backend, a Poetry one with
- * `poetry install --only-root`. Offline, a Poetry project's root package is not installed (the
- * connector runs from its code directory).
+ * declares by having no pyproject.toml), a pyproject one (Poetry's too) with its declared backend.
+ * A Poetry project in non-package mode has no package; offline, a Poetry project's root package is
+ * not installed (the connector runs from its code directory).
  */
 export function withConnectorPackage(recipe: ImageRecipe, inputs: DependencyInputs, platform: Platform, strategy: InstallStrategy, exec: Exec, poetryPackageMode: boolean): ImageRecipe {
-  if (inputs.selfInstall === "poetry-root") {
-    return strategy.kind === "index" && poetryPackageMode ? exec(recipe, ["poetry", "install", "--only-root", "--no-interaction"]) : recipe;
-  }
-  if (inputs.selfInstall !== "package" || inputs.set.kind === "connector" || strategy.kind === "wheelhouse") return recipe;
+  if (inputs.selfInstall === "none" || (inputs.selfInstall === "poetry-root" && !poetryPackageMode)) return recipe;
+  if (inputs.set.kind === "connector" || strategy.kind === "wheelhouse") return recipe;
   const installer = strategy.installer ?? "uv";
   // A setup.py-only package (no pyproject.toml declares a backend) builds with the base image's own
   // setuptools: pip needs neither an index nor uv for that, so a dependency-free connector builds offline.
   if (!inputs.manifests.includes("pyproject.toml")) return exec(recipe, ["python", "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--no-build-isolation", "."]);
+  // A pyproject one (Poetry's included) builds with its declared backend, in isolation: no Poetry in the base needed.
   let r = withInstallerMounts(recipe, strategy, platform);
   r = exec(r, installCommand(installer, strategy.index, ["--no-deps", "."]));
   return withoutInstallerMounts(r, installer);
