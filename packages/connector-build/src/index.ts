@@ -95,6 +95,12 @@ export { describePublishedImage, fetchSbom, publishSboms, type PublishedSbom } f
 export { lockConnectors, type LockOptions, type LockResult } from "./supply-chain/lock.ts";
 export { LOCK_FILE_NAME, readLock, type ConnectorLock, type LockedArtifact } from "./connector/lock-file.ts";
 
+// ---- Fleet selection ------------------------------------------------------------------------------
+/** The connectors a CI job builds: the folders given, or those changed since a git ref (`modified`), then one shard of them. */
+export { selectFleet, type FleetSelection, type FleetSelectionOptions } from "./fleet/select-connectors.ts";
+export type { ModifiedSelection, SelectedConnector } from "./fleet/modified.ts";
+export type { ShardSpec } from "./fleet/shard.ts";
+
 // ---- Fleet reports and SBOMs of local images ----------------------------------------------------
 /** Merges `build --json` results (one file per CI shard) and renders them: a table, Markdown (a CI job summary), an HTML timeline page. */
 export { outcomeOf, readBuildResults, renderFleetTable, summarize, type FleetOutcome, type FleetSummary } from "./fleet/report.ts";
