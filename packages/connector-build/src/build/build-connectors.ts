@@ -174,8 +174,8 @@ async function buildOne(dir: string, options: BuildConnectorsOptions, ociMany: b
     options.onPhase?.(dir, result.connector, phase, detail);
   };
   let plan: PlannedConnector | undefined;
-  // Docker image ids are content digests; other engines' references are not, so they verify every time.
-  const specCache = options.specCache === false || options.engine.name !== "docker" ? undefined : new SpecCache(options.specCache);
+  // Only an engine whose image refs are content digests (Docker's image ids) can skip a verification.
+  const specCache = options.specCache === false || options.engine.contentAddressedRefs !== true ? undefined : new SpecCache(options.specCache);
   try {
     enter("prepare");
     plan = await planConnector(dir, options, bases);

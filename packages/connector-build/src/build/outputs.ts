@@ -64,36 +64,46 @@ export async function writeOutput(request: OutputRequest): Promise<void> {
       throw new ConnectorBuildError("USAGE", `${target} appeared in the registry during the build (another build pushed it): expected an unused tag (or --force)`);
     }
     const annotations = baseImageAnnotations(publishedBase, options.platforms);
+    // The index goes in by digest first; its SBOMs and signatures beside it; the tag moves last, so a
+    // tag never names an image whose SBOM or signature failed (the reproducible path tags as it publishes).
     const published =
       request.epoch !== undefined
         ? await publishReproducible(options.engine, images, target, { epoch: request.epoch, baseAddress: publishedBase.address, annotations, log })
-        : await options.engine.publish(images, target, { annotations });
+        : await options.engine.publish(images, target, { annotations, untagged: true });
     for (const entry of result.platforms) {
       const digest = published.platformDigests[entry.platform];
       if (digest) entry.digest = digest;
     }
+    const client = options.registry ?? new RegistryClient();
+    const repo = target.slice(0, target.lastIndexOf(":"));
     result.output = { kind: "registry", reference: published.address, digest: published.digest };
-    if (wantsSbom) {
-      log("publishing SBOMs");
-      const repo = target.slice(0, target.lastIndexOf(":"));
-      const platforms = images.map((image, i) => ({
-        platform: image.platform,
-        ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}),
-        contents: contents[i] as (typeof contents)[number],
-      }));
-      result.sbom = { published: await publishSboms(options.registry ?? new RegistryClient(), { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+    try {
+      if (wantsSbom) {
+        log("publishing SBOMs");
+        const platforms = images.map((image, i) => ({
+          platform: image.platform,
+          ...(published.platformDigests[image.platform] !== undefined ? { digest: published.platformDigests[image.platform] as string } : {}),
+          contents: contents[i] as (typeof contents)[number],
+        }));
+        result.sbom = { published: await publishSboms(client, { repo, tag: metadata.dockerImageTag, indexDigest: published.digest, platforms, base }) };
+      }
+      if (options.signKey) {
+        log("signing; attesting provenance and SBOMs");
+        const provenanceInputs = { connector: metadata.technicalName, connectorDir: metadata.dir, platforms: options.platforms, baseImage: base, startedOn: new Date(request.started) };
+        await signAndAttest({ registry: client, reference: target, indexDigest: published.digest, platformDigests: published.platformDigests, key: options.signKey, provenanceInputs });
+      }
+    } catch (error) {
+      const where = published.untagged ? `nothing was tagged: the image is in the registry by digest only (${repo}@${published.digest})` : `${published.address} was already tagged`;
+      throw new ConnectorBuildError("PUBLISH_FAILED", `connector ${metadata.technicalName}: ${(error as Error).message}; ${where}`, { cause: error });
     }
-    if (options.signKey) {
-      log("signing; attesting provenance and SBOMs");
-      const provenanceInputs = { connector: metadata.technicalName, connectorDir: metadata.dir, platforms: options.platforms, baseImage: base, startedOn: new Date(request.started) };
-      await signAndAttest({
-        ...(options.registry ? { registry: options.registry } : {}),
-        reference: target,
-        indexDigest: published.digest,
-        platformDigests: published.platformDigests,
-        key: options.signKey,
-        provenanceInputs,
-      });
+    if (published.untagged) {
+      // Another writer may have taken the tag while this build verified and published.
+      if (!options.force && (await client.resolveDigest(target, { cached: false }).catch(() => undefined)) !== undefined) {
+        throw new ConnectorBuildError("USAGE", `${target} appeared in the registry during the build (another build pushed it): expected an unused tag (or --force); this build's image is in the registry by digest only (${repo}@${published.digest})`);
+      }
+      const index = await client.getManifest(`${repo}@${published.digest}`);
+      await client.putManifest(repo, metadata.dockerImageTag, index.bytes, index.mediaType);
+      result.output = { kind: "registry", reference: `${target}@${published.digest}`, digest: published.digest };
     }
   }
 }

@@ -96,6 +96,18 @@ export interface PublishResult {
   readonly digest: string;
   /** Digest of each platform's manifest. */
   readonly platformDigests: Readonly<Partial<Record<Platform, string>>>;
+  /** True when the index was pushed by digest only (`untagged` asked and honoured): the tag did not move. */
+  readonly untagged?: boolean;
+}
+
+/** Options of {@link Engine.publish} beyond the annotations. */
+export interface PublishTagOptions {
+  /**
+   * Push the index by digest only and leave the tag alone, so that the caller moves it last, once
+   * everything beside the image (SBOMs, signatures) is in place. An engine that honours it says so
+   * with `untagged: true` in its result. Default: false (the tag moves with the publish).
+   */
+  readonly untagged?: boolean;
 }
 
 /** OCI annotations to put on what a publish writes. */
@@ -107,7 +119,7 @@ export interface PublishAnnotations {
 }
 
 /** Options of {@link Engine.publish}. */
-export interface PublishOptions {
+export interface PublishOptions extends PublishTagOptions {
   /** Annotations on the published manifests and index. Default: none (the engine's own manifests as they are). */
   readonly annotations?: PublishAnnotations;
 }
@@ -148,6 +160,11 @@ export interface ImportedOci {
 /** The one contract everything above the engines uses: the only door to containers. */
 export interface Engine {
   readonly name: EngineName;
+  /**
+   * True when a built image's `ref` is a digest of its content (a Docker image id): the same ref is
+   * then the same image, byte for byte, and what was verified on it holds. Default: false.
+   */
+  readonly contentAddressedRefs?: boolean;
   /** Builds a recipe for one platform. A failing step throws BUILD_FAILED naming the operation, argv, exit code and last output lines. */
   build(request: BuildRequest): Promise<BuiltImage>;
   /**

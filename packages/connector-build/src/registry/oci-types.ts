@@ -149,4 +149,6 @@ export interface PutIndexOptions {
   readonly annotations?: Readonly<Record<string, string>>;
   /** Check each entry's platform against its image config before pushing. Default: true. */
   readonly verifyPlatforms?: boolean;
+  /** Push the index by its digest only, leaving `tag` where it is (the caller moves it later). Default: false. */
+  readonly untagged?: boolean;
 }

@@ -228,7 +228,8 @@ export class RegistryWriter {
       manifests: entries.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size, platform: e.platform })),
       ...(format === "oci" && options.annotations !== undefined ? { annotations: options.annotations } : {}),
     };
-    return this.putManifest(repository, tag, JSON.stringify(index), mediaType);
+    const body = JSON.stringify(index);
+    return this.putManifest(repository, options.untagged ? computeDigest(new TextEncoder().encode(body)) : tag, body, mediaType);
   }
 
   /**

@@ -51,11 +51,13 @@ export async function publishVariants(
   const entries: IndexEntry[] = published.map((p) => p.entry);
   const platformDigests: Partial<Record<Platform, string>> = {};
   for (const { platform, entry } of published) platformDigests[platform] = entry.digest;
+  let pushed: string;
   try {
-    await registry.putIndex(repo, target.tag, entries, { format: "oci", ...(options.annotations?.index ? { annotations: options.annotations.index } : {}) });
+    pushed = await registry.putIndex(repo, target.tag, entries, { format: "oci", ...(options.annotations?.index ? { annotations: options.annotations.index } : {}), ...(options.untagged ? { untagged: true } : {}) });
   } catch (error) {
     throw errors.wrap("PUBLISH_FAILED", `could not write the index ${repo}:${target.tag}`, error);
   }
+  if (options.untagged) return { address: `${repo}@${pushed}`, digest: pushed, platformDigests, untagged: true };
   // What the registry says the tag now is, not what we computed.
   const digest = await registry.resolveDigest(`${repo}:${target.tag}`);
   return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };

@@ -120,6 +120,7 @@ const MAX_RUN_OUTPUT_BYTES = 64 * 1024 * 1024;
  */
 export class DockerEngine implements Engine {
   readonly name = "docker" as const;
+  readonly contentAddressedRefs = true;
   private readonly workRoot: string;
   private readonly registry: RegistryClient | undefined;
 

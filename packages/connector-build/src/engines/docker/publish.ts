@@ -97,7 +97,8 @@ export async function publishImages(
     entries.push({ digest: manifest.digest, size: manifest.size, mediaType: manifest.mediaType, platform: image.platform });
     platformDigests[image.platform] = manifest.digest;
   }
-  await client.putIndex(repo, target.tag, entries, { format: "oci", ...(options.annotations?.index ? { annotations: options.annotations.index } : {}) });
+  const pushed = await client.putIndex(repo, target.tag, entries, { format: "oci", ...(options.annotations?.index ? { annotations: options.annotations.index } : {}), ...(options.untagged ? { untagged: true } : {}) });
+  if (options.untagged) return { address: `${repo}@${pushed}`, digest: pushed, platformDigests, untagged: true };
   // What the registry says the tag now is, not what we computed.
   const digest = await client.resolveDigest(`${repo}:${target.tag}`);
   return { address: `${repo}:${target.tag}@${digest}`, digest, platformDigests };
