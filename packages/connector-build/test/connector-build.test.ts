@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildConnectors } from "../src/build/build-connectors.ts";
 import { DockerEngine, inspectDockerImage } from "../src/engines/docker/docker-engine.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
-import { localCatalog, runCli, stageExample, uniqueTag } from "./helpers.ts";
+import { localCatalog, pipIndexUrl, runCli, stageExample, uniqueTag } from "./helpers.ts";
 
 const DOCKER = "/usr/bin/docker";
 const engine = new DockerEngine();
@@ -64,23 +64,33 @@ describe("common Python build of the examples (real Docker)", () => {
 
   it("a code-only change reuses the dependency install layer (from the build's cache report)", async () => {
     const dir = await stageExample("source-hello", { tag: uniqueTag() });
+    const setup = join(dir, "setup.py");
+    // A dependency set no other build on this (shared) daemon has: the first install cannot be cached.
+    const marker = `${Date.now()}-${process.pid}`;
+    writeFileSync(setup, readFileSync(setup, "utf8").replace("MAIN_REQUIREMENTS = []", `MAIN_REQUIREMENTS = ['six==1.16.0 ; platform_machine != "a${marker}"']`));
     const catalog = localCatalog();
-    const first = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
+    const options = { engine, catalog, platforms: ["linux/amd64" as const], output: { kind: "none" as const }, pipIndex: { indexUrl: pipIndexUrl() } };
+    const first = await buildConnectors([dir], options);
     expect(first[0]?.status).toBe("success");
+    const installOf = (result: (typeof first)[number] | undefined) => {
+      const steps = result?.platforms[0]?.cache?.steps ?? [];
+      // The first RUN of a connector build is its dependency install: the base recipe is not replayed.
+      return { install: steps.find((s) => s.op === "withExec"), code: steps.find((s) => s.op === "withDirectory") };
+    };
+    expect(installOf(first[0]).install).toMatchObject({ cached: false });
     appendFileSync(join(dir, "source_hello/source.py"), `\n# code-only change ${Date.now()}\n`);
-    const second = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
-    const steps = second[0]?.platforms[0]?.cache?.steps ?? [];
-    // The first RUN of a connector build is its dependency install: the base recipe is not replayed.
-    const install = steps.find((s) => s.op === "withExec");
-    const code = steps.find((s) => s.op === "withDirectory");
-    expect(install).toMatchObject({ cached: true });
-    expect(code).toMatchObject({ cached: false });
+    const second = installOf((await buildConnectors([dir], options))[0]);
+    expect(second.install).toMatchObject({ cached: true });
+    expect(second.code).toMatchObject({ cached: false });
+    // setup.py changed but not its dependencies: the dependency layer is still reused (its input is the set, not the file)
+    writeFileSync(setup, readFileSync(setup, "utf8").replace('description="', `description="changed ${marker}: `));
+    expect(installOf((await buildConnectors([dir], options))[0]).install).toMatchObject({ cached: true });
     // and a dependency change does re-run the install
-    // A change no other build on this (shared) daemon can have made: the install layer cannot be cached.
-    writeFileSync(join(dir, "setup.py"), readFileSync(join(dir, "setup.py"), "utf8").replace('description="', `description="changed ${Date.now()} ${process.pid}: `));
-    const third = await buildConnectors([dir], { engine, catalog, platforms: ["linux/amd64"], output: { kind: "none" } });
-    expect(third[0]?.platforms[0]?.cache?.steps.find((s) => s.operation === install?.operation)).toMatchObject({ cached: false });
-  }, 180_000);
+    writeFileSync(setup, readFileSync(setup, "utf8").replace(`"a${marker}"`, `"b${marker}"`));
+    const changed = await buildConnectors([dir], options);
+    expect(changed[0]?.status).toBe("success");
+    expect(installOf(changed[0]).install).toMatchObject({ cached: false });
+  }, 300_000);
 
   it("builds linux/amd64 and linux/arm64 and publishes one index to the registry", async () => {
     const tag = uniqueTag();
@@ -183,7 +193,8 @@ describe("poetry projects (pyproject.toml + poetry.lock)", () => {
     const tag = uniqueTag();
     const meta = join(dir, "metadata.yaml");
     writeFileSync(meta, setBaseImageInYaml(readFileSync(meta, "utf8"), localCatalog().get("1.1.0").publishedAddress as string).replace("dockerImageTag: 0.1.0", `dockerImageTag: ${tag}`));
-    const [result] = await buildConnectors([dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" } });
+    // The dependency (a local wheel) needs no index; the installer (uv) and the package's build backend (poetry-core) come from the build's index.
+    const [result] = await buildConnectors([dir], { engine, catalog: localCatalog(), platforms: ["linux/amd64"], output: { kind: "docker" }, pipIndex: { indexUrl: pipIndexUrl() } });
     expect(result?.error).toBeUndefined();
     const ref = `airbyte/source-poetry-hello:${tag}`;
     expect(spec(ref).spec.connectionSpecification).toMatchObject({ description: "hello from poetry" });

@@ -10,6 +10,9 @@ import { lockedRequirements } from "./poetry-lock.ts";
 import { requirementsOnlyNameTheConnector } from "./requirements-file.ts";
 import { readLockIfPresent, type ConnectorLock } from "./lock-file.ts";
 
+/** Where connector code lives in every image. */
+export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
+
 /** Dependency manifests copied with the connector's code, in order, when they exist. */
 export const DEPENDENCY_MANIFESTS = ["setup.py", "pyproject.toml", "poetry.lock", "requirements.txt", "README.md"] as const;
 
@@ -24,7 +27,13 @@ export const DEPENDENCY_MANIFESTS = ["setup.py", "pyproject.toml", "poetry.lock"
  *   are, in a layer of the connector's own.
  */
 export type DependencySet =
-  | { readonly kind: "locked"; readonly source: "connector-build.lock" | "poetry.lock"; readonly lines: (platform: string) => readonly string[] }
+  | {
+      readonly kind: "locked";
+      readonly source: "connector-build.lock" | "poetry.lock";
+      readonly lines: (platform: string) => readonly string[];
+      /** False when a line cannot carry a hash (a local folder, a git checkout). Default: true. */
+      readonly hashed?: boolean;
+    }
   | { readonly kind: "requirements"; readonly source: string; readonly lines: readonly string[] }
   | { readonly kind: "connector"; readonly reason: string };
 
@@ -178,8 +187,8 @@ export function readDependencyInputs(dir: string): DependencyInputs {
     };
   }
   if (poetry) {
-    const { lines } = lockedRequirements(read("pyproject.toml"), read("poetry.lock"), { pyproject: join(dir, "pyproject.toml"), lock: join(dir, "poetry.lock") });
-    return { manifests, selfInstall, ...withLock, set: { kind: "locked", source: "poetry.lock", lines: () => lines } };
+    const { lines, hashed } = lockedRequirements(read("pyproject.toml"), read("poetry.lock"), { pyproject: join(dir, "pyproject.toml"), lock: join(dir, "poetry.lock") }, { localRoot: CONNECTOR_CODE_DIR });
+    return { manifests, selfInstall, ...withLock, set: { kind: "locked", source: "poetry.lock", lines: () => lines, hashed } };
   }
   const lines: string[] = [];
   const sources: string[] = [];

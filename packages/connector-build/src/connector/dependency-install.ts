@@ -114,7 +114,7 @@ export function withDependencyLayer(recipe: ImageRecipe, inputs: DependencyInput
   }
   const lines = set.kind === "locked" ? set.lines(platform) : set.lines;
   if (lines.length === 0) return recipe;
-  const locked = set.kind === "locked" ? ["--no-deps", "--require-hashes"] : [];
+  const locked = set.kind === "locked" ? ["--no-deps", ...(set.hashed === false ? [] : ["--require-hashes"])] : [];
   let r = recipe.withNewFile(DEPENDENCY_SET_FILE, `${lines.join("\n")}\n`);
   r = withInstallerMounts(r, strategy, platform);
   r = exec(r, installCommand(installer, strategy.index, [...locked, "-r", DEPENDENCY_SET_FILE]));
@@ -136,8 +136,9 @@ export function withConnectorPackage(recipe: ImageRecipe, inputs: DependencyInpu
   // setuptools: pip needs neither an index nor uv for that, so a dependency-free connector builds offline.
   if (!inputs.manifests.includes("pyproject.toml")) return exec(recipe, ["python", "-m", "pip", "install", "--disable-pip-version-check", "--no-deps", "--no-build-isolation", "."]);
   // A pyproject one (Poetry's included) builds with its declared backend, in isolation: no Poetry in the base needed.
+  // A Poetry project's package is editable (PEP 660), pointing at the code directory: one copy of the code.
   let r = withInstallerMounts(recipe, strategy, platform);
-  r = exec(r, installCommand(installer, strategy.index, ["--no-deps", "."]));
+  r = exec(r, installCommand(installer, strategy.index, ["--no-deps", ...(inputs.selfInstall === "poetry-root" ? ["-e"] : []), "."]));
   return withoutInstallerMounts(r, installer);
 }
 

@@ -14,6 +14,8 @@ export interface LockedRequirements {
   readonly lines: readonly string[];
   /** The locked packages the main group needs, by canonical name → version. */
   readonly packages: ReadonlyMap<string, string>;
+  /** False when a line cannot carry a hash (a local folder or a git checkout): the set then installs without `--require-hashes`. */
+  readonly hashed: boolean;
 }
 
 type Dependency = { version?: string; markers?: string; extras?: string[]; optional?: boolean; python?: string };
@@ -21,6 +23,8 @@ interface LockedPackage {
   name: string;
   version: string;
   files: Array<{ file: string; hash: string }>;
+  /** Where the package comes from when not from an index: a local file or folder, a URL, a git repository. */
+  source?: { type?: string; url?: string; resolved_reference?: string; reference?: string };
   dependencies: Record<string, string | Dependency | Dependency[]>;
   extras: Record<string, string[]>;
 }
@@ -76,6 +80,7 @@ function readPackages(lock: Record<string, unknown>, file: string): Map<string, 
       name: p["name"],
       version: p["version"],
       files: Array.isArray(p["files"]) ? (p["files"] as LockedPackage["files"]) : [],
+      ...(p["source"] !== null && typeof p["source"] === "object" ? { source: p["source"] as NonNullable<LockedPackage["source"]> } : {}),
       dependencies: (p["dependencies"] ?? {}) as LockedPackage["dependencies"],
       extras: (p["extras"] ?? {}) as LockedPackage["extras"],
     });
@@ -111,6 +116,7 @@ export function lockedRequirements(
   pyprojectText: string,
   lockText: string,
   paths: { pyproject: string; lock: string } = { pyproject: "pyproject.toml", lock: "poetry.lock" },
+  options: { localRoot?: string } = {},
 ): LockedRequirements {
   let pyproject: Record<string, unknown>;
   let lock: Record<string, unknown>;
@@ -161,16 +167,32 @@ export function lockedRequirements(
   }
   const lines: string[] = [];
   const pinned = new Map<string, string>();
+  let hashed = true;
+  // Local sources are relative to the project: the build's code directory (where a hook puts them before the install).
+  const root = (options.localRoot ?? ".").replace(/\/+$/, "");
   for (const name of [...conditions.keys()].sort()) {
     const pkg = packages.get(name)!;
     const markers = conditions.get(name)!;
-    if (pkg.files.length === 0) {
+    const type = pkg.source?.type;
+    const unhashable = type === "directory" || type === "git";
+    if (pkg.files.length === 0 && !unhashable) {
       throw new ConnectorBuildError("INVALID_CONNECTOR", `${paths.lock}: ${pkg.name} ${pkg.version} has no file hashes: expected a lock written by poetry ≥ 1.2`);
     }
     const marker = markers.has(null) ? "" : ` ; ${[...markers].map((m) => `(${m})`).join(" or ")}`;
-    const hashes = [...new Set(pkg.files.map((f) => f.hash))].sort().map((h) => ` --hash=${h}`).join("");
-    lines.push(`${pkg.name}==${pkg.version}${marker}${hashes}`);
+    const hashes = unhashable ? "" : [...new Set(pkg.files.map((f) => f.hash))].sort().map((h) => ` --hash=${h}`).join("");
+    const url = pkg.source?.url ?? "";
+    const local = (path: string) => (path.startsWith("/") ? `file://${path}` : `file://${root}/${path.replace(/^\.\//, "")}`);
+    const requirement =
+      type === "file" || type === "directory"
+        ? `${pkg.name} @ ${local(url)}`
+        : type === "url"
+          ? `${pkg.name} @ ${url}`
+          : type === "git"
+            ? `${pkg.name} @ git+${url}@${pkg.source?.resolved_reference ?? pkg.source?.reference ?? "HEAD"}`
+            : `${pkg.name}==${pkg.version}`;
+    if (unhashable) hashed = false;
+    lines.push(`${requirement}${marker}${hashes}`);
     pinned.set(name, pkg.version);
   }
-  return { lines, packages: pinned };
+  return { lines, packages: pinned, hashed };
 }

@@ -5,14 +5,13 @@ import type { HookContext } from "@airbyte-ci/hooks";
 import { ConnectorBuildError } from "../errors.ts";
 import { readConnectorMetadata, type ConnectorMetadata } from "./metadata.ts";
 import { loadBuildCustomization, runHook, type LoadCustomizationOptions, type LoadedCustomization } from "./build-customization.ts";
-import { isPoetryNonPackageMode, readDependencyInputs, type DependencyInputs } from "./dependency-inputs.ts";
+import { CONNECTOR_CODE_DIR, isPoetryNonPackageMode, readDependencyInputs, type DependencyInputs } from "./dependency-inputs.ts";
 import { withConnectorPackage, withDependencyLayer, type Exec, type InstallStrategy } from "./dependency-install.ts";
 import { indexSecretVariables } from "./pip-index.ts";
 import { baseImageLabels, resolveConnectorBaseImage, resolvePublishedBase, type PublishedBaseImage } from "./published-base.ts";
 import { endAsRuntimeUser, installAsRoot } from "./runtime-user.ts";
 
-/** Where connector code lives in every image. */
-export const CONNECTOR_CODE_DIR = "/airbyte/integration_code";
+export { CONNECTOR_CODE_DIR } from "./dependency-inputs.ts";
 
 /** A connector ready to build: its metadata, base image version and customisation. */
 export interface PreparedConnector {
