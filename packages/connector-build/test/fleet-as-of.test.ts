@@ -51,13 +51,13 @@ describe(`migrate --all --as-of ${AS_OF} on a 2023 fleet`, () => {
   it("reports one outcome per connector and the totals", () => {
     expect(exitCode, stderr).toBe(1);
     expect(run.connectors.map((c) => [c.connector, c.outcome]).sort()).toEqual([
-      ["source-asof-alpine", "migrated"],
+      ["source-asof-alpine", "kept"],
       ["source-asof-lowcode", "kept"],
       ["source-asof-python", "migrated"],
       ["source-asof-refused", "refused"],
       ["source-asof-yanked", "failed"],
     ]);
-    expect(run.summary).toMatchObject({ migrated: 2, kept: 1, failed: 1, refused: 1 });
+    expect(run.summary).toMatchObject({ migrated: 1, kept: 2, failed: 1, refused: 1 });
   });
 
   it("locks an unpinned airbyte-cdk as PyPI had it on the date, per platform, with hashes", () => {
@@ -100,12 +100,17 @@ describe(`migrate --all --as-of ${AS_OF} on a 2023 fleet`, () => {
     expect(existsSync(join(root, c.dir, "connector-build.lock"))).toBe(false);
   });
 
-  it("migrates and locks the alpine multi-stage main_dev.py shape; its before build cannot run on Debian", () => {
+  it("keeps the alpine multi-stage main_dev.py shape, whose before build cannot run on Debian (unverified: nothing written); --no-verify migrates and locks it", async () => {
     const c = byName("source-asof-alpine");
     expect(c.verification?.status).toBe("unverified");
+    expect(c.reasons[0]).toMatch(/^not verified, so not written: /);
+    expect(existsSync(join(root, c.dir, "Dockerfile"))).toBe(true);
+    expect(existsSync(join(root, c.dir, "connector-build.lock"))).toBe(false);
+    const cli = await runCli(["migrate", join(root, c.dir), "--catalog", catalog, "--no-verify", "--as-of", AS_OF, "--json"]);
+    expect(cli.exitCode, cli.stderr).toBe(0);
     expect(readFileSync(join(root, c.dir, "build_customization.ts"), "utf8")).toContain("main_dev.py");
     expect(pin(lockOf("source-asof-alpine"), "linux/amd64", "airbyte-cdk")?.version).toMatch(/^0\.51\./);
-  });
+  }, 300_000);
 
   it("fails a connector whose pin needs a yanked version, naming the package, the version and why; writes nothing", () => {
     const c = byName("source-asof-yanked");

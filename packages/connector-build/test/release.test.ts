@@ -140,7 +140,7 @@ describe("CLI base commands", () => {
     expect(bad.stderr).toMatch(/unknown platform 'linux\/386': expected one of linux\/amd64, linux\/arm64/);
     const unknown = await runCli(["base", "dockerfile", "7.0.0", "--platform", "linux/amd64"]);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toMatch(/base image version '7\.0\.0' is not in the python-connector-base catalog: expected one of 1\.1\.0, 1\.0\.0/);
+    expect(unknown.stderr).toMatch(/base image version '7\.0\.0' is not in the python-connector-base catalog: expected one of 2\.0\.0, 1\.1\.0, 1\.0\.0/);
     const noCatalog = await runCli(["base", "list", "--catalog", "/nope/catalog.json"]);
     expect(noCatalog.exitCode).toBe(2);
     expect(noCatalog.stderr).toMatch(/catalog file \/nope\/catalog\.json does not exist/);
