@@ -7,7 +7,6 @@
 // `. .local/dagger-engine.env` sets them). Outside CI, without an engine, the file is reported
 // skipped; with CI=true a missing engine FAILS it.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,17 +21,8 @@ import { RegistryClient } from "../src/registry/registry-client.ts";
 import { publishReproducible, withSourceDateEpoch } from "../src/supply-chain/reproducible.ts";
 import { localCatalog, pipIndexUrl, runCli, stageExample, uniqueTag } from "./helpers.ts";
 import { recipeFromPublishedBase, stageConnector, uniqueName } from "./helpers/supply-chain.ts";
+import { ENGINE_PRESENT, IN_CI, DAGGER_ENV, NO_ENGINE } from "./helpers/dagger-engine.ts";
 
-const RUNNER_HOST = process.env.AIRBYTE_CI_DAGGER_RUNNER_HOST ?? process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
-const CLI_BIN = process.env.AIRBYTE_CI_DAGGER_CLI_BIN ?? process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
-const ENGINE_PRESENT = Boolean(RUNNER_HOST && CLI_BIN && existsSync(CLI_BIN));
-const IN_CI = process.env.CI === "true" || process.env.CI === "1";
-if (ENGINE_PRESENT) {
-  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = RUNNER_HOST;
-  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = CLI_BIN;
-}
-const DAGGER_ENV = { _EXPERIMENTAL_DAGGER_RUNNER_HOST: RUNNER_HOST ?? "", _EXPERIMENTAL_DAGGER_CLI_BIN: CLI_BIN ?? "" };
-const NO_ENGINE = `no Dagger engine: AIRBYTE_CI_DAGGER_RUNNER_HOST/AIRBYTE_CI_DAGGER_CLI_BIN (or _EXPERIMENTAL_DAGGER_RUNNER_HOST/_EXPERIMENTAL_DAGGER_CLI_BIN) are not set to a running engine and its CLI (got ${RUNNER_HOST ?? "unset"}, ${CLI_BIN ?? "unset"}): scripts/test.sh prepares them with scripts/env/dagger-engine.sh`;
 const suite = ENGINE_PRESENT || IN_CI ? describe : describe.skip;
 
 const EPOCH = 1_700_000_000;

@@ -8,7 +8,7 @@
 // is reported skipped; with CI=true a missing engine FAILS it.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,23 +25,13 @@ import type { BuiltImage } from "../src/engines/engine.ts";
 import { ConnectorBuildError } from "../src/errors.ts";
 import { RegistryClient } from "../src/registry/registry-client.ts";
 import { REPO_ROOT, localCatalog, pipIndexUrl, runCli, uniqueTag } from "./helpers.ts";
+import { ENGINE_PRESENT, IN_CI, DAGGER_ENV, NO_ENGINE } from "./helpers/dagger-engine.ts";
 
 const DOCKER = "/usr/bin/docker";
 const EXAMPLES = ["source-hello", "source-zendesk-chat", "source-tickets", "source-tickets-declarative"] as const;
 type Example = (typeof EXAMPLES)[number];
 
 // --- The engine, from the environment scripts/test.sh prepared ------------------------------------
-const RUNNER_HOST = process.env.AIRBYTE_CI_DAGGER_RUNNER_HOST ?? process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
-const CLI_BIN = process.env.AIRBYTE_CI_DAGGER_CLI_BIN ?? process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
-const ENGINE_PRESENT = Boolean(RUNNER_HOST && CLI_BIN && existsSync(CLI_BIN));
-const IN_CI = process.env.CI === "true" || process.env.CI === "1";
-if (ENGINE_PRESENT) {
-  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = RUNNER_HOST;
-  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = CLI_BIN;
-}
-/** The environment a CLI child process needs to reach the engine. */
-const DAGGER_ENV = { _EXPERIMENTAL_DAGGER_RUNNER_HOST: RUNNER_HOST ?? "", _EXPERIMENTAL_DAGGER_CLI_BIN: CLI_BIN ?? "" };
-const NO_ENGINE = `no Dagger engine: AIRBYTE_CI_DAGGER_RUNNER_HOST/AIRBYTE_CI_DAGGER_CLI_BIN (or _EXPERIMENTAL_DAGGER_RUNNER_HOST/_EXPERIMENTAL_DAGGER_CLI_BIN) are not set to a running engine and its CLI (got ${RUNNER_HOST ?? "unset"}, ${CLI_BIN ?? "unset"}): scripts/test.sh prepares them with scripts/env/dagger-engine.sh (log: .local/logs/dagger-engine.log)`;
 
 // Skipped (and reported so) only outside CI; in CI the first test fails with NO_ENGINE.
 const suite = ENGINE_PRESENT || IN_CI ? describe : describe.skip;

@@ -8,7 +8,7 @@
 // (see test/dagger-real.test.ts). Outside CI, without an engine, the file is reported skipped; with
 // CI=true a missing engine FAILS it.
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { splitImageReference } from "@airbyte-ci/base-images";
@@ -20,16 +20,8 @@ import { loadSigningKey, loadVerificationKey } from "../src/trust/keys.ts";
 import { verifyImage } from "../src/trust/verify.ts";
 import { localCatalog, pipIndexUrl, stageExample } from "./helpers.ts";
 import { uniqueName } from "./helpers/supply-chain.ts";
+import { ENGINE_PRESENT, IN_CI, NO_ENGINE } from "./helpers/dagger-engine.ts";
 
-const RUNNER_HOST = process.env.AIRBYTE_CI_DAGGER_RUNNER_HOST ?? process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
-const CLI_BIN = process.env.AIRBYTE_CI_DAGGER_CLI_BIN ?? process.env._EXPERIMENTAL_DAGGER_CLI_BIN;
-const ENGINE_PRESENT = Boolean(RUNNER_HOST && CLI_BIN && existsSync(CLI_BIN));
-const IN_CI = process.env.CI === "true" || process.env.CI === "1";
-if (ENGINE_PRESENT) {
-  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = RUNNER_HOST;
-  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = CLI_BIN;
-}
-const NO_ENGINE = `no Dagger engine: AIRBYTE_CI_DAGGER_RUNNER_HOST/AIRBYTE_CI_DAGGER_CLI_BIN are not set to a running engine and its CLI (got ${RUNNER_HOST ?? "unset"}, ${CLI_BIN ?? "unset"}): scripts/test.sh prepares them`;
 const suite = ENGINE_PRESENT || IN_CI ? describe : describe.skip;
 
 const dir = mkdtempSync(join(tmpdir(), "trust-dagger-"));
