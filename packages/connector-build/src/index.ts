@@ -134,7 +134,7 @@ export type { LockedRequirement } from "./supply-chain/python-index.ts";
 export type { DependencyInputs, DependencySet, SelfInstall } from "./connector/dependency-inputs.ts";
 export type { LoadCustomizationOptions, LoadedCustomization } from "./connector/build-customization.ts";
 export type { RecipeOptions, ConnectorRecipe } from "./connector/python-build.ts";
-export type { DockerfileBuildRequest } from "./engines/engine.ts";
+export type { DockerfileBuildRequest, PublishTagOptions } from "./engines/engine.ts";
 export type {
   Descriptor,
   FetchedManifest,
