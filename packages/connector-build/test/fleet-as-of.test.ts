@@ -91,11 +91,10 @@ describe(`migrate --all --as-of ${AS_OF} on a 2023 fleet`, () => {
 
   it("keeps the low-code connector, whose CDK 0.51 does not run on the base's Python 3.11, with the reason", () => {
     const c = byName("source-asof-lowcode");
-    // Its image answers spec in neither build (`ValueError: mutable default … use default_factory`),
-    // or, when the engine's shared pip cache holds no wheel of pendulum 2.1.2 (an sdist for cp311
-    // whose poetry-core backend the common build's --no-build-isolation install does not have until
-    // it installs the lock's build backends), the common build fails first: kept either way, said why.
-    expect(c.reasons.join("\n")).toMatch(/spec: neither image answers spec .*mutable default|the common build fails: .*(poetry|pendulum)/s);
+    // Its image answers spec in neither build (`ValueError: mutable default … use default_factory`):
+    // the common build (pendulum 2.1.2's sdist built with its poetry-core backend, in isolation)
+    // fails at its spec verification with that error, or both images fail spec: kept either way, said why.
+    expect(c.reasons.join("\n")).toMatch(/spec: neither image answers spec .*mutable default|the common build fails: .*(mutable default|dataclasses\.py)/s);
     expect(existsSync(join(root, c.dir, "Dockerfile"))).toBe(true);
     expect(existsSync(join(root, c.dir, "connector-build.lock"))).toBe(false);
   });
