@@ -43,7 +43,16 @@ describe("migrate --all on the test fleet", () => {
     // PyPI proxy cannot serve poetry==1.6.1): not verified, so not written.
     expect(run.summary).toMatchObject({ refused: 1, failed: 0 });
     expect((run.summary.migrated ?? 0) + (run.summary.kept ?? 0)).toBe(7);
-    for (const kept of run.connectors.filter((c) => c.outcome === "kept")) expect(kept.reasons[0], kept.connector).toMatch(/^not verified, so not written: /);
+    for (const kept of run.connectors.filter((c) => c.outcome === "kept")) {
+      // The poetry shape, when its "before" build runs here (the proxy serves poetry==1.6.1), differs
+      // by the distributions of Poetry itself, which its Dockerfile leaves in the image and the common
+      // build does not: verification does not yet call that difference expected, so it is kept.
+      if (kept.connector === "source-fleet-poetry" && kept.verification?.status === "differences") {
+        expect(kept.reasons[0], kept.connector).toMatch(/^pythonDistributions removed: .*poetry/);
+        continue;
+      }
+      expect(kept.reasons[0], kept.connector).toMatch(/^not verified, so not written: /);
+    }
     const refused = byName("source-fleet-postgres-ish");
     expect(refused.outcome).toBe("refused");
     expect(refused.reasons).toEqual([
